@@ -1,0 +1,4 @@
+//! Patroli's domain: the things agencies talk about (posts, accounts, findings, verdicts, cases,
+//! takedowns, public reports) and the rules for how they may change. No SQL, no HTTP, no files.
+
+pub use patroli_detect::{Category, Severity};

@@ -1,0 +1,3 @@
+fn main() {
+    println!("patroli {}", env!("CARGO_PKG_VERSION"));
+}
