@@ -1,4 +1,9 @@
 //! Patroli's domain: the things agencies talk about (posts, accounts, findings, verdicts, cases,
 //! takedowns, public reports) and the rules for how they may change. No SQL, no HTTP, no files.
 
+pub mod ids;
+pub mod model;
+
+pub use ids::*;
+pub use model::*;
 pub use patroli_detect::{Category, Severity};
