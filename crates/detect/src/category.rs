@@ -58,7 +58,9 @@ impl fmt::Display for Category {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown category `{0}` (expected one of: drugs, unregistered_products, trafficking_recruitment, sexual_exploitation)")]
+#[error(
+    "unknown category `{0}` (expected one of: drugs, unregistered_products, trafficking_recruitment, sexual_exploitation)"
+)]
 pub struct ParseCategoryError(pub String);
 
 impl FromStr for Category {
@@ -79,7 +81,10 @@ mod tests {
     fn ids_round_trip() {
         for c in Category::ALL {
             assert_eq!(c.id().parse::<Category>().unwrap(), c);
-            assert_eq!(serde_json::to_string(&c).unwrap(), format!("\"{}\"", c.id()));
+            assert_eq!(
+                serde_json::to_string(&c).unwrap(),
+                format!("\"{}\"", c.id())
+            );
         }
         assert!("narkoba".parse::<Category>().is_err());
     }

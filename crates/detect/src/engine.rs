@@ -24,7 +24,9 @@ pub struct Lexicon {
 impl Lexicon {
     /// The lexicon compiled into the binary.
     pub fn builtin() -> Lexicon {
-        Lexicon { version: "0".into() }
+        Lexicon {
+            version: "0".into(),
+        }
     }
 
     /// Parse lexicon files given as (file name, contents). No I/O here: the caller reads the files.
@@ -56,7 +58,10 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(lexicon: Lexicon) -> Result<Engine, LexiconError> {
-        Ok(Engine { lexicon, threshold: 0.5 })
+        Ok(Engine {
+            lexicon,
+            threshold: 0.5,
+        })
     }
 
     pub fn builtin() -> Engine {

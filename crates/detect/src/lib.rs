@@ -12,3 +12,5 @@ pub use screening::{Entity, EntityKind, Field, Post, Reason, ReasonKind, Screeni
 
 mod engine;
 pub use engine::{Engine, Lexicon, LexiconError, LexiconIssue};
+
+pub mod eval;
