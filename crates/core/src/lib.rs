@@ -3,6 +3,7 @@
 
 pub mod ids;
 pub mod model;
+pub mod region;
 
 pub use ids::*;
 pub use model::*;
