@@ -1,6 +1,7 @@
 //! Patroli's domain: the things agencies talk about (posts, accounts, findings, verdicts, cases,
 //! takedowns, public reports) and the rules for how they may change. No SQL, no HTTP, no files.
 
+pub mod audit;
 pub mod ids;
 pub mod model;
 pub mod region;
