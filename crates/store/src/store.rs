@@ -9,7 +9,8 @@ use crate::types::*;
 use async_trait::async_trait;
 use patroli_core::audit::{AuditEntry, NewAuditEntry};
 use patroli_core::{
-    AgencyId, AgencyKind, FindingId, PlatformId, PostId, TokenId, UnitId, UserId,
+    AccountId, AgencyId, AgencyKind, FindingId, PlatformId, PostId, TokenId, UnitId, UserId,
+    VerdictKind,
 };
 use patroli_detect::EntityKind;
 use time::OffsetDateTime;
@@ -59,16 +60,34 @@ pub trait Store: Send + Sync + 'static {
         platform: &str,
         external_id: &str,
     ) -> Result<Option<PostRecord>>;
-    /// Post page: versions, findings, verdicts and the account's other posts.
-    async fn post_detail(&self, id: PostId) -> Result<Option<PostDetail>>;
+    /// Post page: versions, findings, verdicts and the account's other posts. `None` when the post
+    /// is unknown or outside `scope` (a region code, matched like `FindingFilter::scope_prefix`), so a
+    /// caller answers both the same way.
+    async fn post_detail(&self, id: PostId, scope: Option<&str>) -> Result<Option<PostDetail>>;
+    /// The account's posts, newest first, without `exclude`.
+    async fn account_posts(
+        &self,
+        account: AccountId,
+        exclude: Option<PostId>,
+        limit: u32,
+    ) -> Result<Vec<PostRecord>>;
 
     /// The review queue: ordered by severity, then score (both descending), then newest.
     async fn list_findings(&self, filter: &FindingFilter) -> Result<Page<QueueItem>>;
     async fn get_finding(&self, id: FindingId) -> Result<Option<FindingRecord>>;
     /// The newest finding of a post (what `POST /posts/{id}/verdict` decides on).
     async fn latest_finding_for_post(&self, post: PostId) -> Result<Option<FindingRecord>>;
-    /// Stores the verdict and sets the finding's status, in one transaction.
+    /// Stores the verdict and sets the finding's status, in one transaction. Re-deciding is allowed;
+    /// the history keeps every verdict.
     async fn record_verdict(&self, verdict: NewVerdict) -> Result<VerdictRecord>;
+    /// `record_verdict` on the post's newest finding; `NotFound` when the post has none.
+    async fn record_post_verdict(
+        &self,
+        post: PostId,
+        user: UserId,
+        verdict: VerdictKind,
+        reason: &str,
+    ) -> Result<VerdictRecord>;
 
     // ---- entities (network linking, re-uploads) ----
 
@@ -105,6 +124,7 @@ pub trait Store: Send + Sync + 'static {
     async fn get_user_by_username(&self, username: &str) -> Result<Option<UserRecord>>;
     async fn list_users(&self) -> Result<Vec<UserRecord>>;
     async fn update_user(&self, id: UserId, update: UserUpdate) -> Result<UserRecord>;
+    async fn set_user_disabled(&self, id: UserId, disabled: bool) -> Result<()>;
 
     // ---- API tokens ----
 
@@ -124,6 +144,12 @@ pub trait Store: Send + Sync + 'static {
         id_hash: &str,
         now: OffsetDateTime,
     ) -> Result<Option<SessionRecord>>;
+    /// The live session and its user; `None` when unknown, expired, or the user is disabled.
+    async fn session_user(
+        &self,
+        id_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<(SessionRecord, UserRecord)>>;
     async fn delete_session(&self, id_hash: &str) -> Result<()>;
     /// Removes sessions expired at `now`; returns how many.
     async fn delete_expired_sessions(&self, now: OffsetDateTime) -> Result<u64>;

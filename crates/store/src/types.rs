@@ -80,6 +80,10 @@ pub struct IngestOutcome {
     /// The version now current (the existing one when `Unchanged`).
     pub version_id: PostVersionId,
     pub status: IngestStatus,
+    /// 1-based number of `version_id`.
+    pub version: i64,
+    /// Whether the screening of the current version was flagged.
+    pub flagged: bool,
     /// Set when this call stored a new finding (flagged screening of a new version).
     pub finding_id: Option<FindingId>,
 }
@@ -104,6 +108,11 @@ pub struct PostRecord {
     pub version_count: i64,
     pub title: Option<String>,
     pub text: String,
+    pub price: Option<f64>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub posted_at: Option<OffsetDateTime>,
+    /// Whether the engine flagged the current version.
+    pub flagged: bool,
 }
 
 /// A content snapshot. A new one is stored only when title, text, price or posting time change.
@@ -139,6 +148,8 @@ pub struct FindingRecord {
     pub entities: Vec<Entity>,
     pub lexicon_version: String,
     pub status: FindingStatus,
+    /// False once the post has a newer version than the one this finding screened.
+    pub current: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
@@ -159,6 +170,8 @@ pub struct QueueItem {
     pub text: String,
     #[serde(with = "time::serde::rfc3339::option")]
     pub posted_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_seen: OffsetDateTime,
 }
 
 /// Review-queue filters. Every set field narrows the result (AND).
@@ -169,17 +182,21 @@ pub struct FindingFilter {
     pub category: Option<Category>,
     /// Platform name.
     pub platform: Option<String>,
-    /// Province / kabupaten filter chosen in the UI: post region code starts with this.
+    /// Province / kabupaten filter chosen in the UI: the post's region is this code or lies inside it
+    /// (`"65"` matches `"65"` and `"65.01"`, not `"650"`).
     pub region_prefix: Option<String>,
-    /// The caller's region scope (from their unit or user): post region code starts with this.
-    /// `None` = national role, sees everything. Kept apart from `region_prefix` so a UI filter can
-    /// never widen a scope.
+    /// The caller's region scope (from their unit or user), matched like `region_prefix`.
+    /// `None` = national role, sees everything; posts without a region code are outside every
+    /// regional scope. Kept apart from `region_prefix` so a UI filter can never widen a scope.
     pub scope_prefix: Option<String>,
     pub min_severity: Option<Severity>,
-    /// Finding created at or after.
+    /// Post first seen at or after.
     pub from: Option<OffsetDateTime>,
-    /// Finding created before.
+    /// Post first seen before.
     pub to: Option<OffsetDateTime>,
+    /// By default the queue holds only findings of each post's current version; set this to also
+    /// list findings of versions since replaced.
+    pub include_superseded: bool,
     /// Full-text search over the post version's title and text (words, all must match).
     pub text: Option<String>,
     /// Page size; 0 means the default (50). Capped at 1,000.
@@ -264,12 +281,15 @@ pub struct UnitRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewUser {
     pub username: String,
+    pub display_name: Option<String>,
     /// An argon2 PHC string made by the caller; the store never sees passwords.
     pub password_hash: String,
     pub role: Role,
+    /// The agency family; always known, even when no agency row is linked.
+    pub agency: AgencyKind,
     pub agency_id: Option<AgencyId>,
     pub unit_id: Option<UnitId>,
-    /// The user's own region scope, if narrower than (or without) a unit.
+    /// The user's region scope ("65"); `None` = national.
     pub region_code: Option<String>,
 }
 
@@ -277,9 +297,11 @@ pub struct NewUser {
 pub struct UserRecord {
     pub id: UserId,
     pub username: String,
+    pub display_name: Option<String>,
     #[serde(skip_serializing)]
     pub password_hash: String,
     pub role: Role,
+    pub agency: AgencyKind,
     pub agency_id: Option<AgencyId>,
     pub unit_id: Option<UnitId>,
     pub region_code: Option<String>,
@@ -295,6 +317,7 @@ impl std::fmt::Debug for UserRecord {
             .field("username", &self.username)
             .field("password_hash", &"***")
             .field("role", &self.role)
+            .field("agency", &self.agency)
             .field("agency_id", &self.agency_id)
             .field("unit_id", &self.unit_id)
             .field("region_code", &self.region_code)
@@ -306,8 +329,10 @@ impl std::fmt::Debug for UserRecord {
 /// Changes to a user; `None` leaves a field as it is. `Some(None)` clears an optional field.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UserUpdate {
+    pub display_name: Option<Option<String>>,
     pub password_hash: Option<String>,
     pub role: Option<Role>,
+    pub agency: Option<AgencyKind>,
     pub agency_id: Option<Option<AgencyId>>,
     pub unit_id: Option<Option<UnitId>>,
     pub region_code: Option<Option<String>>,
@@ -321,10 +346,14 @@ pub struct NewApiToken {
     pub token_hash: String,
     /// A label for people ("crawler-kaltara").
     pub name: String,
-    /// Exactly one of `platform_id` / `user_id` is expected: platform tokens ingest, user tokens act as
-    /// that user.
+    /// What the token may do (`Platform` for ingest tokens).
+    pub role: Role,
+    /// The platform a platform token posts for.
     pub platform_id: Option<PlatformId>,
+    /// The user a personal token acts as.
     pub user_id: Option<UserId>,
+    /// Who created it (audit trail; `None` from the CLI).
+    pub created_by: Option<UserId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -333,8 +362,12 @@ pub struct ApiTokenRecord {
     #[serde(skip_serializing)]
     pub token_hash: String,
     pub name: String,
+    pub role: Role,
     pub platform_id: Option<PlatformId>,
+    /// Name of `platform_id`.
+    pub platform: Option<String>,
     pub user_id: Option<UserId>,
+    pub created_by: Option<UserId>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -414,4 +447,20 @@ pub struct AuditFilter {
     pub target: Option<String>,
     /// 0 means all.
     pub limit: u32,
+}
+
+impl FindingRecord {
+    /// The engine output this finding stored, as the engine shaped it.
+    pub fn to_screening(&self) -> Screening {
+        Screening {
+            flagged: true,
+            score: self.score,
+            categories: self.categories.clone(),
+            scores: self.scores.clone(),
+            severity: self.severity,
+            reasons: self.reasons.clone(),
+            entities: self.entities.clone(),
+            lexicon_version: self.lexicon_version.clone(),
+        }
+    }
 }
