@@ -14,3 +14,4 @@ mod engine;
 pub use engine::{Engine, Lexicon, LexiconError, LexiconIssue};
 
 pub mod eval;
+pub mod normalize;
