@@ -34,6 +34,15 @@ pub fn read_lexicon_dir(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
                 .unwrap_or_default();
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("cannot read lexicon file {}", path.display()))?;
+            // Syntax first, so a broken file is named with line and key even before the engine
+            // looks at its meaning.
+            if let Err(err) = text.parse::<toml::Table>() {
+                bail!(
+                    "invalid lexicon file {}: {}",
+                    path.display(),
+                    err.to_string().trim_end()
+                );
+            }
             Ok((name, text))
         })
         .collect()
