@@ -1,0 +1,987 @@
+//! Seller and recruiter networks: accounts linked by the contact values they share (phone and
+//! WhatsApp numbers, Telegram handles, bank and e-wallet accounts, e-mail, links, domains and
+//! near-identical text), grouped with an incremental union-find.
+//!
+//! Two rules keep the networks honest:
+//! - a value shared by more than `max_accounts_per_value` distinct accounts (a courier's call
+//!   centre, a marketplace domain, a template text) is a *common value*: it does not link anyone,
+//!   and networks it had merged are split again;
+//! - toll-free and call-centre numbers, and values an analyst flags, are common from the start.
+//!
+//! Memory matters (the index holds every screened post's contacts): values are interned in one
+//! byte arena and referred to by `u32`, accounts by `u32`, and a value seen by one account costs
+//! no allocation beyond its bytes. This module does no I/O; [`render_svg`] returns a string.
+
+mod svg;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasher, RandomState};
+
+use hashbrown::HashTable;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::AccountId;
+pub use svg::render_svg;
+
+/// What kind of contact value links accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactKind {
+    /// A phone number in E.164 form. WhatsApp numbers are stored as phones so that a number
+    /// written as "0812..." in one post and "wa.me/62812..." in another links both accounts.
+    Phone,
+    Telegram,
+    Line,
+    /// Instagram, TikTok or other social handle, as `platform:handle` or a bare handle.
+    Social,
+    Email,
+    Url,
+    Domain,
+    /// `BANK:number`, e.g. `BCA:1234567890`.
+    BankAccount,
+    /// `WALLET:id`, e.g. `DANA:+6281234567890`.
+    Ewallet,
+    /// One locality-sensitive band of a text fingerprint (see [`ContactValue::text_fingerprint`]).
+    Text,
+}
+
+impl ContactKind {
+    pub const ALL: [ContactKind; 10] = [
+        ContactKind::Phone,
+        ContactKind::Telegram,
+        ContactKind::Line,
+        ContactKind::Social,
+        ContactKind::Email,
+        ContactKind::Url,
+        ContactKind::Domain,
+        ContactKind::BankAccount,
+        ContactKind::Ewallet,
+        ContactKind::Text,
+    ];
+
+    /// How strongly a shared value of this kind suggests one operator. A bank account or phone is
+    /// nearly proof; a shared domain or similar text is a hint.
+    pub fn default_weight(self) -> f32 {
+        match self {
+            ContactKind::Phone | ContactKind::BankAccount => 1.0,
+            ContactKind::Telegram | ContactKind::Email | ContactKind::Ewallet => 0.9,
+            ContactKind::Line => 0.8,
+            ContactKind::Social => 0.7,
+            ContactKind::Url => 0.6,
+            ContactKind::Domain => 0.5,
+            ContactKind::Text => 0.4,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactKind::Phone => "phone",
+            ContactKind::Telegram => "telegram",
+            ContactKind::Line => "line",
+            ContactKind::Social => "social",
+            ContactKind::Email => "email",
+            ContactKind::Url => "url",
+            ContactKind::Domain => "domain",
+            ContactKind::BankAccount => "bank_account",
+            ContactKind::Ewallet => "ewallet",
+            ContactKind::Text => "text",
+        }
+    }
+
+    fn index(self) -> u8 {
+        ContactKind::ALL
+            .iter()
+            .position(|k| *k == self)
+            .unwrap_or(0) as u8
+    }
+
+    fn from_index(i: u8) -> ContactKind {
+        ContactKind::ALL[(i as usize) % ContactKind::ALL.len()]
+    }
+}
+
+/// A normalized contact value. Build it with [`ContactValue::new`] so that the same number or
+/// handle written two ways compares equal.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ContactValue {
+    pub kind: ContactKind,
+    pub value: String,
+}
+
+impl ContactValue {
+    /// Normalizes `raw` for its kind; `None` when nothing usable is left.
+    ///
+    /// Phones: `0812-3456-7890`, `62812...`, `+62 812...` all become `+62812...`; short service
+    /// numbers (`1500123`) keep their digits. Handles lose `@` and `t.me/`; hosts, e-mails and
+    /// domains are lower-cased; bank and wallet ids are upper-cased without spaces.
+    pub fn new(kind: ContactKind, raw: &str) -> Option<ContactValue> {
+        let raw = raw.trim();
+        let value = match kind {
+            ContactKind::Phone => normalize_phone(raw)?,
+            ContactKind::Telegram | ContactKind::Line | ContactKind::Social => {
+                let v = raw.to_lowercase();
+                let v = v
+                    .trim_start_matches("https://")
+                    .trim_start_matches("http://")
+                    .trim_start_matches("t.me/")
+                    .trim_start_matches('@');
+                v.trim_end_matches('/').to_string()
+            }
+            ContactKind::Email => raw.to_lowercase(),
+            ContactKind::Url => normalize_url(raw),
+            ContactKind::Domain => {
+                let v = raw.to_lowercase();
+                let v = v.trim_end_matches('.');
+                v.strip_prefix("www.").unwrap_or(v).to_string()
+            }
+            ContactKind::BankAccount | ContactKind::Ewallet => raw
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '-' && *c != '.')
+                .flat_map(char::to_uppercase)
+                .collect(),
+            ContactKind::Text => raw.to_string(),
+        };
+        (!value.is_empty()).then_some(ContactValue { kind, value })
+    }
+
+    /// The contact value behind an entity the screening engine extracted; `None` for entities
+    /// that are not contacts (BPOM registration numbers).
+    pub fn from_entity(entity: &patroli_detect::Entity) -> Option<ContactValue> {
+        use patroli_detect::EntityKind as E;
+        let (kind, raw) = match entity.kind {
+            E::Phone | E::Whatsapp => (ContactKind::Phone, entity.value.clone()),
+            E::Telegram => (ContactKind::Telegram, entity.value.clone()),
+            E::Line => (ContactKind::Line, entity.value.clone()),
+            E::Instagram => (ContactKind::Social, format!("instagram:{}", entity.value)),
+            E::Tiktok => (ContactKind::Social, format!("tiktok:{}", entity.value)),
+            E::Handle => (ContactKind::Social, entity.value.clone()),
+            E::Email => (ContactKind::Email, entity.value.clone()),
+            E::Url => (ContactKind::Url, entity.value.clone()),
+            E::Domain => (ContactKind::Domain, entity.value.clone()),
+            E::BankAccount => (ContactKind::BankAccount, entity.value.clone()),
+            E::Ewallet => (ContactKind::Ewallet, entity.value.clone()),
+            E::BpomNumber => return None,
+        };
+        ContactValue::new(kind, &raw)
+    }
+
+    /// Locality-sensitive fingerprint of a post's text: [`TEXT_BANDS`] values of kind
+    /// [`ContactKind::Text`]. Two texts share at least one band with high probability when their
+    /// word-pair sets overlap strongly (MinHash with banding: ~89 % at Jaccard 0.9, ~2 % at 0.5),
+    /// so near-identical ads from different accounts link like a shared phone, with a low weight.
+    /// Texts shorter than a few words give no fingerprint: "ready COD" is not a signature.
+    ///
+    /// The hash is fixed (not seeded per process) so fingerprints can be stored and compared later.
+    pub fn text_fingerprint(text: &str) -> Vec<ContactValue> {
+        let tokens: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                // Digits vary between copies of a template (prices, counts); letters carry it.
+                let mut folded = String::with_capacity(t.len());
+                for c in t.chars().flat_map(char::to_lowercase) {
+                    if !c.is_ascii_digit() {
+                        folded.push(c);
+                    } else if !folded.ends_with('#') {
+                        folded.push('#');
+                    }
+                }
+                folded
+            })
+            .collect();
+        if tokens.len() < MIN_TEXT_TOKENS {
+            return Vec::new();
+        }
+        let shingles: HashSet<u64> = tokens
+            .windows(2)
+            .map(|w| fnv1a(w[0].as_bytes()) ^ fnv1a(w[1].as_bytes()).rotate_left(29))
+            .collect();
+        let mut mins = [u64::MAX; TEXT_BANDS * TEXT_ROWS];
+        for &s in &shingles {
+            for (i, m) in mins.iter_mut().enumerate() {
+                let h = splitmix64(s ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                if h < *m {
+                    *m = h;
+                }
+            }
+        }
+        mins.chunks(TEXT_ROWS)
+            .enumerate()
+            .map(|(band, rows)| {
+                let mut h = 0xcbf2_9ce4_8422_2325u64 ^ band as u64;
+                for r in rows {
+                    h = splitmix64(h ^ r);
+                }
+                ContactValue {
+                    kind: ContactKind::Text,
+                    value: format!("b{band}:{h:016x}"),
+                }
+            })
+            .collect()
+    }
+}
+
+impl std::fmt::Display for ContactValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.kind.as_str(), self.value)
+    }
+}
+
+/// Bands and rows of the text fingerprint (see [`ContactValue::text_fingerprint`]).
+pub const TEXT_BANDS: usize = 4;
+const TEXT_ROWS: usize = 8;
+const MIN_TEXT_TOKENS: usize = 6;
+
+fn normalize_phone(raw: &str) -> Option<String> {
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    if digits.len() < 5 {
+        return None;
+    }
+    let national = if let Some(rest) = digits.strip_prefix("62") {
+        rest
+    } else if let Some(rest) = digits.strip_prefix('0') {
+        rest
+    } else if raw.trim_start().starts_with('+') {
+        // Foreign number: keep it as written.
+        return Some(format!("+{digits}"));
+    } else {
+        // Service numbers (1500xxx, 14xxx) have no area or mobile prefix.
+        return Some(digits);
+    };
+    Some(format!("+62{national}"))
+}
+
+fn normalize_url(raw: &str) -> String {
+    let no_scheme = raw
+        .strip_prefix("https://")
+        .or_else(|| raw.strip_prefix("http://"))
+        .or_else(|| raw.strip_prefix("HTTPS://"))
+        .or_else(|| raw.strip_prefix("HTTP://"))
+        .unwrap_or(raw);
+    // Hosts are case-insensitive, paths are not (short links are case-sensitive).
+    let (host, path) = match no_scheme.find('/') {
+        Some(i) => no_scheme.split_at(i),
+        None => (no_scheme, ""),
+    };
+    let host = host.to_lowercase();
+    let host = host.strip_prefix("www.").unwrap_or(&host);
+    format!("{host}{}", path.trim_end_matches('/'))
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// Tunables of [`NetworkIndex`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkConfig {
+    /// A value shared by more than this many distinct accounts is a common value, not a link.
+    pub max_accounts_per_value: u32,
+    /// Link weight per kind; kinds left out use [`ContactKind::default_weight`].
+    pub weights: BTreeMap<ContactKind, f32>,
+    /// Phone numbers whose national part (after `+62`/`0`) or digits start with one of these
+    /// are shared service numbers: toll-free `0800...`, call centres `1500...`.
+    pub shared_number_prefixes: Vec<String>,
+    /// Values flagged as shared (a marketplace's customer-service e-mail...): never links.
+    pub shared_values: Vec<ContactValue>,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig {
+            max_accounts_per_value: 25,
+            weights: BTreeMap::new(),
+            shared_number_prefixes: vec!["800".into(), "1500".into()],
+            shared_values: Vec::new(),
+        }
+    }
+}
+
+impl NetworkConfig {
+    /// The weight of a link of this kind.
+    pub fn weight(&self, kind: ContactKind) -> f32 {
+        self.weights
+            .get(&kind)
+            .copied()
+            .unwrap_or_else(|| kind.default_weight())
+    }
+
+    /// True for values that must never link accounts, whatever their count.
+    pub fn is_flagged_shared(&self, value: &ContactValue) -> bool {
+        if self.shared_values.contains(value) {
+            return true;
+        }
+        if value.kind == ContactKind::Phone {
+            let national = value.value.strip_prefix("+62").unwrap_or(&value.value);
+            return self
+                .shared_number_prefixes
+                .iter()
+                .any(|p| !p.is_empty() && national.starts_with(p.as_str()));
+        }
+        false
+    }
+}
+
+/// Why a value does not link the accounts that show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommonReason {
+    /// Shared by more accounts than `max_accounts_per_value`.
+    TooManyAccounts,
+    /// Toll-free, call-centre or analyst-flagged value.
+    Flagged,
+}
+
+/// A value shown by many accounts, reported instead of used as a link.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommonValue {
+    pub value: ContactValue,
+    /// Distinct accounts that showed it.
+    pub accounts: u32,
+    pub reason: CommonReason,
+}
+
+/// One shared value inside a network and the member accounts that showed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    pub value: ContactValue,
+    pub weight: f32,
+    pub accounts: Vec<AccountId>,
+}
+
+/// A snapshot of one network. Taken from the index at query time: later `add` calls may merge or
+/// split it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Network {
+    /// The member added to the index first: a stable handle while the network only grows.
+    pub anchor: AccountId,
+    /// Members in the order they were first added.
+    pub members: Vec<AccountId>,
+    /// Values shared by two or more members, strongest first.
+    pub links: Vec<Link>,
+    /// Common values shown by members (not used as links).
+    pub common_values: Vec<CommonValue>,
+}
+
+impl Network {
+    /// Pairwise link strength (sum of the weights of the values two accounts share), strongest
+    /// first. Quadratic in the accounts per value, which `max_accounts_per_value` bounds.
+    pub fn pair_strengths(&self) -> Vec<(AccountId, AccountId, f32)> {
+        let mut pairs: HashMap<(AccountId, AccountId), f32> = HashMap::new();
+        for link in &self.links {
+            for (i, a) in link.accounts.iter().enumerate() {
+                for b in &link.accounts[i + 1..] {
+                    let key = if a < b { (*a, *b) } else { (*b, *a) };
+                    *pairs.entry(key).or_default() += link.weight;
+                }
+            }
+        }
+        let mut out: Vec<_> = pairs.into_iter().map(|((a, b), w)| (a, b, w)).collect();
+        out.sort_by(|x, y| y.2.total_cmp(&x.2).then(x.0.cmp(&y.0)).then(x.1.cmp(&y.1)));
+        out
+    }
+}
+
+/// What the index knows about one contact value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValueLookup {
+    pub value: ContactValue,
+    /// Distinct accounts that showed it.
+    pub accounts: u32,
+    /// Set when the value is common: it links nobody.
+    pub common: Option<CommonReason>,
+    /// The network the value links (one at most), or for a common value the networks of the
+    /// first accounts that showed it (up to `max_accounts_per_value + 1` of them).
+    pub networks: Vec<Network>,
+}
+
+/// What one [`NetworkIndex::add`] changed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AddOutcome {
+    /// Size of the account's network after the call.
+    pub network_size: u32,
+    /// True when the call joined previously separate networks.
+    pub merged: bool,
+    /// Values that crossed `max_accounts_per_value` in this call (their networks were split).
+    pub newly_common: Vec<ContactValue>,
+}
+
+/// Counts for monitoring and the benchmark.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexStats {
+    pub accounts: u32,
+    pub values: u32,
+    /// Networks with two or more accounts.
+    pub networks: u32,
+    pub common_values: u32,
+    pub largest_network: u32,
+}
+
+const NONE: u32 = u32::MAX;
+const FLAG_SUPPRESSED: u8 = 0x80;
+const FLAG_FLAGGED: u8 = 0x40;
+const KIND_MASK: u8 = 0x0f;
+
+/// Incremental account-network index. See the module documentation.
+#[derive(Debug, Clone)]
+pub struct NetworkIndex {
+    config: NetworkConfig,
+    hasher: RandomState,
+
+    // Accounts, by internal id.
+    account_ids: Vec<AccountId>,
+    account_lookup: HashMap<AccountId, u32>,
+    account_values: Vec<Vec<u32>>,
+    // Union-find by size; `next` threads each set into a ring so members can be listed.
+    parent: Vec<u32>,
+    size: Vec<u32>,
+    next: Vec<u32>,
+
+    // Values, by internal id: bytes in `arena[ends[i-1]..ends[i]]`.
+    arena: Vec<u8>,
+    ends: Vec<u64>,
+    value_meta: Vec<u8>,
+    value_count: Vec<u32>,
+    value_first: Vec<u32>,
+    /// Accounts beyond the first, only for values seen by two or more accounts; capped at
+    /// `max_accounts_per_value + 1` entries in total.
+    value_more: HashMap<u32, Vec<u32>>,
+    value_table: HashTable<u32>,
+    suppressed: u32,
+}
+
+impl NetworkIndex {
+    pub fn new(config: NetworkConfig) -> Self {
+        NetworkIndex {
+            config,
+            hasher: RandomState::new(),
+            account_ids: Vec::new(),
+            account_lookup: HashMap::new(),
+            account_values: Vec::new(),
+            parent: Vec::new(),
+            size: Vec::new(),
+            next: Vec::new(),
+            arena: Vec::new(),
+            ends: Vec::new(),
+            value_meta: Vec::new(),
+            value_count: Vec::new(),
+            value_first: Vec::new(),
+            value_more: HashMap::new(),
+            value_table: HashTable::new(),
+            suppressed: 0,
+        }
+    }
+
+    pub fn config(&self) -> &NetworkConfig {
+        &self.config
+    }
+
+    /// Records that `account` showed `values` (one post's contacts, or several posts' at once)
+    /// and updates the networks. Cost is proportional to the values given, except when a value
+    /// becomes common: then only the one network it had joined is rebuilt.
+    pub fn add(&mut self, account: AccountId, values: &[ContactValue]) -> AddOutcome {
+        let a = self.intern_account(account);
+        let cap = self.config.max_accounts_per_value;
+        let mut outcome = AddOutcome::default();
+        let mut to_split: Vec<u32> = Vec::new();
+        for value in values {
+            let v = self.intern_value(value);
+            if self.account_values[a as usize].contains(&v) {
+                continue;
+            }
+            self.account_values[a as usize].push(v);
+            let count = self.value_count[v as usize];
+            self.value_count[v as usize] = count.saturating_add(1);
+            if count <= cap {
+                // Keep up to cap+1 accounts: all of them while the value links, a sample after.
+                if count == 0 {
+                    self.value_first[v as usize] = a;
+                } else {
+                    self.value_more.entry(v).or_default().push(a);
+                }
+            }
+            let meta = self.value_meta[v as usize];
+            if meta & (FLAG_SUPPRESSED | FLAG_FLAGGED) != 0 {
+                continue;
+            }
+            if count + 1 > cap {
+                self.value_meta[v as usize] |= FLAG_SUPPRESSED;
+                self.suppressed += 1;
+                outcome.newly_common.push(self.value(v));
+                // The accounts it had linked are those before this one, all in one network.
+                to_split.push(self.value_first[v as usize]);
+            } else if count > 0 {
+                let other = self.value_first[v as usize];
+                if self.union(a, other) {
+                    outcome.merged = true;
+                }
+            }
+        }
+        for member in to_split {
+            self.rebuild(member);
+        }
+        outcome.network_size = self.size[self.find(a) as usize];
+        outcome
+    }
+
+    /// The network of `account` (a one-member network when it shares nothing), or `None` when
+    /// the account was never added.
+    pub fn network_of(&self, account: &AccountId) -> Option<Network> {
+        let a = *self.account_lookup.get(account)?;
+        Some(self.snapshot(self.find(a)))
+    }
+
+    /// Member accounts of the network of `account`, in the order they were added.
+    pub fn members(&self, account: &AccountId) -> Vec<AccountId> {
+        let Some(&a) = self.account_lookup.get(account) else {
+            return Vec::new();
+        };
+        self.ring(self.find(a))
+            .into_iter()
+            .map(|m| self.account_ids[m as usize])
+            .collect()
+    }
+
+    /// True when both accounts are in the same network.
+    pub fn same_network(&self, a: &AccountId, b: &AccountId) -> bool {
+        match (self.account_lookup.get(a), self.account_lookup.get(b)) {
+            (Some(&x), Some(&y)) => self.find(x) == self.find(y),
+            _ => false,
+        }
+    }
+
+    /// The network(s) holding a contact value ("search by any contact").
+    pub fn lookup(&self, value: &ContactValue) -> Option<ValueLookup> {
+        let normalized = ContactValue::new(value.kind, &value.value)?;
+        let v = self.find_value(&normalized)?;
+        let meta = self.value_meta[v as usize];
+        let common = if meta & FLAG_FLAGGED != 0 {
+            Some(CommonReason::Flagged)
+        } else if meta & FLAG_SUPPRESSED != 0 {
+            Some(CommonReason::TooManyAccounts)
+        } else {
+            None
+        };
+        let mut roots: Vec<u32> = self.value_accounts(v).map(|a| self.find(a)).collect();
+        roots.sort_unstable();
+        roots.dedup();
+        Some(ValueLookup {
+            value: normalized,
+            accounts: self.value_count[v as usize],
+            common,
+            networks: roots.into_iter().map(|r| self.snapshot(r)).collect(),
+        })
+    }
+
+    /// Every common value, most widely shared first.
+    pub fn common_values(&self) -> Vec<CommonValue> {
+        let mut out: Vec<CommonValue> = (0..self.ends.len() as u32)
+            .filter_map(|v| self.common_value(v))
+            .filter(|c| c.accounts > 0)
+            .collect();
+        out.sort_by(|a, b| b.accounts.cmp(&a.accounts).then(a.value.cmp(&b.value)));
+        out
+    }
+
+    pub fn stats(&self) -> IndexStats {
+        let mut networks = 0;
+        let mut largest = 0;
+        for (i, &p) in self.parent.iter().enumerate() {
+            if p == i as u32 {
+                let s = self.size[i];
+                largest = largest.max(s);
+                if s >= 2 {
+                    networks += 1;
+                }
+            }
+        }
+        let flagged_used = (0..self.ends.len())
+            .filter(|&v| self.value_meta[v] & FLAG_FLAGGED != 0 && self.value_count[v] > 0)
+            .count() as u32;
+        IndexStats {
+            accounts: self.account_ids.len() as u32,
+            values: self.ends.len() as u32,
+            networks,
+            common_values: self.suppressed + flagged_used,
+            largest_network: largest,
+        }
+    }
+
+    /// Every network with at least `min_members` accounts, largest first (for listings).
+    pub fn networks(&self, min_members: u32) -> Vec<Network> {
+        let mut roots: Vec<u32> = (0..self.parent.len() as u32)
+            .filter(|&i| self.parent[i as usize] == i && self.size[i as usize] >= min_members)
+            .collect();
+        roots.sort_by_key(|&r| std::cmp::Reverse(self.size[r as usize]));
+        roots.into_iter().map(|r| self.snapshot(r)).collect()
+    }
+
+    // ---- internals ----
+
+    fn intern_account(&mut self, account: AccountId) -> u32 {
+        if let Some(&a) = self.account_lookup.get(&account) {
+            return a;
+        }
+        let a = u32::try_from(self.account_ids.len()).expect("fewer than 2^32 accounts");
+        self.account_ids.push(account);
+        self.account_lookup.insert(account, a);
+        self.account_values.push(Vec::new());
+        self.parent.push(a);
+        self.size.push(1);
+        self.next.push(a);
+        a
+    }
+
+    fn value_bytes<'a>(arena: &'a [u8], ends: &[u64], v: u32) -> &'a [u8] {
+        let end = ends[v as usize] as usize;
+        let start = if v == 0 {
+            0
+        } else {
+            ends[v as usize - 1] as usize
+        };
+        &arena[start..end]
+    }
+
+    fn key_hash(&self, kind: u8, bytes: &[u8]) -> u64 {
+        self.hasher.hash_one((kind, bytes))
+    }
+
+    fn find_value(&self, value: &ContactValue) -> Option<u32> {
+        let kind = value.kind.index();
+        let bytes = value.value.as_bytes();
+        let hash = self.key_hash(kind, bytes);
+        self.value_table
+            .find(hash, |&v| {
+                self.value_meta[v as usize] & KIND_MASK == kind
+                    && Self::value_bytes(&self.arena, &self.ends, v) == bytes
+            })
+            .copied()
+    }
+
+    fn intern_value(&mut self, value: &ContactValue) -> u32 {
+        if let Some(v) = self.find_value(value) {
+            return v;
+        }
+        let kind = value.kind.index();
+        let v = u32::try_from(self.ends.len()).expect("fewer than 2^32 values");
+        self.arena.extend_from_slice(value.value.as_bytes());
+        self.ends.push(self.arena.len() as u64);
+        let flagged = if self.config.is_flagged_shared(value) {
+            FLAG_FLAGGED
+        } else {
+            0
+        };
+        self.value_meta.push(kind | flagged);
+        self.value_count.push(0);
+        self.value_first.push(NONE);
+        let hash = self.key_hash(kind, value.value.as_bytes());
+        let (arena, ends, meta, hasher) = (&self.arena, &self.ends, &self.value_meta, &self.hasher);
+        self.value_table.insert_unique(hash, v, |&x| {
+            hasher.hash_one((
+                meta[x as usize] & KIND_MASK,
+                Self::value_bytes(arena, ends, x),
+            ))
+        });
+        v
+    }
+
+    fn value(&self, v: u32) -> ContactValue {
+        ContactValue {
+            kind: ContactKind::from_index(self.value_meta[v as usize] & KIND_MASK),
+            value: String::from_utf8_lossy(Self::value_bytes(&self.arena, &self.ends, v))
+                .into_owned(),
+        }
+    }
+
+    fn value_accounts(&self, v: u32) -> impl Iterator<Item = u32> + '_ {
+        let first = self.value_first[v as usize];
+        (first != NONE).then_some(first).into_iter().chain(
+            self.value_more
+                .get(&v)
+                .into_iter()
+                .flat_map(|m| m.iter().copied()),
+        )
+    }
+
+    fn common_value(&self, v: u32) -> Option<CommonValue> {
+        let meta = self.value_meta[v as usize];
+        let reason = if meta & FLAG_FLAGGED != 0 {
+            CommonReason::Flagged
+        } else if meta & FLAG_SUPPRESSED != 0 {
+            CommonReason::TooManyAccounts
+        } else {
+            return None;
+        };
+        Some(CommonValue {
+            value: self.value(v),
+            accounts: self.value_count[v as usize],
+            reason,
+        })
+    }
+
+    fn find(&self, mut a: u32) -> u32 {
+        // No path compression (queries take `&self`); union by size keeps trees O(log n) deep.
+        while self.parent[a as usize] != a {
+            a = self.parent[a as usize];
+        }
+        a
+    }
+
+    fn union(&mut self, a: u32, b: u32) -> bool {
+        let (mut ra, mut rb) = (self.find(a), self.find(b));
+        if ra == rb {
+            return false;
+        }
+        if self.size[ra as usize] < self.size[rb as usize] {
+            std::mem::swap(&mut ra, &mut rb);
+        }
+        self.parent[rb as usize] = ra;
+        self.size[ra as usize] += self.size[rb as usize];
+        self.next.swap(ra as usize, rb as usize);
+        true
+    }
+
+    fn ring(&self, root: u32) -> Vec<u32> {
+        let mut out = vec![root];
+        let mut m = self.next[root as usize];
+        while m != root {
+            out.push(m);
+            m = self.next[m as usize];
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// Splits the network containing `member` into the networks its remaining links justify.
+    fn rebuild(&mut self, member: u32) {
+        let members = self.ring(self.find(member));
+        for &m in &members {
+            self.parent[m as usize] = m;
+            self.size[m as usize] = 1;
+            self.next[m as usize] = m;
+        }
+        for &m in &members {
+            for i in 0..self.account_values[m as usize].len() {
+                let v = self.account_values[m as usize][i];
+                if self.value_meta[v as usize] & (FLAG_SUPPRESSED | FLAG_FLAGGED) == 0 {
+                    let first = self.value_first[v as usize];
+                    self.union(m, first);
+                }
+            }
+        }
+    }
+
+    fn snapshot(&self, root: u32) -> Network {
+        let members = self.ring(root);
+        let mut shared: BTreeMap<u32, Vec<AccountId>> = BTreeMap::new();
+        let mut common: BTreeMap<u32, CommonValue> = BTreeMap::new();
+        for &m in &members {
+            for &v in &self.account_values[m as usize] {
+                if let Some(c) = self.common_value(v) {
+                    common.entry(v).or_insert(c);
+                } else if self.value_count[v as usize] >= 2 {
+                    shared
+                        .entry(v)
+                        .or_default()
+                        .push(self.account_ids[m as usize]);
+                }
+            }
+        }
+        let mut links: Vec<Link> = shared
+            .into_iter()
+            .filter(|(_, accounts)| accounts.len() >= 2)
+            .map(|(v, accounts)| {
+                let value = self.value(v);
+                Link {
+                    weight: self.config.weight(value.kind),
+                    value,
+                    accounts,
+                }
+            })
+            .collect();
+        links.sort_by(|a, b| {
+            b.weight
+                .total_cmp(&a.weight)
+                .then(b.accounts.len().cmp(&a.accounts.len()))
+                .then(a.value.cmp(&b.value))
+        });
+        let mut common_values: Vec<CommonValue> = common.into_values().collect();
+        common_values.sort_by(|a, b| b.accounts.cmp(&a.accounts).then(a.value.cmp(&b.value)));
+        Network {
+            anchor: self.account_ids[members[0] as usize],
+            members: members
+                .iter()
+                .map(|&m| self.account_ids[m as usize])
+                .collect(),
+            links,
+            common_values,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    fn acc(n: u128) -> AccountId {
+        AccountId(Uuid::from_u128(n))
+    }
+
+    fn phone(raw: &str) -> ContactValue {
+        ContactValue::new(ContactKind::Phone, raw).unwrap()
+    }
+
+    #[test]
+    fn phone_forms_normalize_alike() {
+        assert_eq!(phone("0812-3456-7890").value, "+6281234567890");
+        assert_eq!(phone("62 812 3456 7890").value, "+6281234567890");
+        assert_eq!(phone("+62.812.3456.7890").value, "+6281234567890");
+        assert_eq!(phone("1500123").value, "1500123");
+        assert_eq!(ContactValue::new(ContactKind::Phone, "12"), None);
+        let tg = ContactValue::new(ContactKind::Telegram, "https://t.me/Obat_Murah/").unwrap();
+        assert_eq!(tg.value, "obat_murah");
+        let url = ContactValue::new(ContactKind::Url, "HTTPS://WWW.Example.com/AbC/").unwrap();
+        assert_eq!(url.value, "example.com/AbC");
+        let bank = ContactValue::new(ContactKind::BankAccount, "bca: 123-456 7890").unwrap();
+        assert_eq!(bank.value, "BCA:1234567890");
+    }
+
+    #[test]
+    fn shared_values_link_accounts_transitively() {
+        let mut idx = NetworkIndex::new(NetworkConfig::default());
+        idx.add(acc(1), &[phone("081234567890")]);
+        let out = idx.add(
+            acc(2),
+            &[
+                phone("+6281234567890"),
+                ContactValue::new(ContactKind::BankAccount, "BCA:1111111111").unwrap(),
+            ],
+        );
+        assert!(out.merged);
+        assert_eq!(out.network_size, 2);
+        idx.add(
+            acc(3),
+            &[ContactValue::new(ContactKind::BankAccount, "bca:1111111111").unwrap()],
+        );
+        idx.add(acc(4), &[phone("0899999999")]);
+        assert!(idx.same_network(&acc(1), &acc(3)));
+        assert!(!idx.same_network(&acc(1), &acc(4)));
+        let net = idx.network_of(&acc(3)).unwrap();
+        assert_eq!(net.members, vec![acc(1), acc(2), acc(3)]);
+        assert_eq!(net.anchor, acc(1));
+        assert_eq!(net.links.len(), 2);
+        let strengths = net.pair_strengths();
+        assert_eq!(strengths.len(), 2);
+        assert!(strengths.iter().all(|(_, _, w)| (*w - 1.0).abs() < 1e-6));
+
+        let found = idx.lookup(&phone("0812 3456 7890")).unwrap();
+        assert_eq!(found.accounts, 2);
+        assert_eq!(found.common, None);
+        assert_eq!(found.networks.len(), 1);
+        assert_eq!(found.networks[0].members.len(), 3);
+        assert_eq!(idx.stats().networks, 1);
+        assert!(idx.lookup(&phone("0811000000")).is_none());
+    }
+
+    #[test]
+    fn super_node_splits_the_networks_it_had_merged() {
+        let config = NetworkConfig {
+            max_accounts_per_value: 3,
+            ..NetworkConfig::default()
+        };
+        let mut idx = NetworkIndex::new(config);
+        let courier = ContactValue::new(ContactKind::Email, "cs@kurir.example").unwrap();
+        // Accounts 1+2 share a real phone; 3 and 4 are unrelated; all show the courier e-mail.
+        idx.add(acc(1), &[phone("081111111111"), courier.clone()]);
+        idx.add(acc(2), &[phone("081111111111"), courier.clone()]);
+        idx.add(acc(3), std::slice::from_ref(&courier));
+        assert!(idx.same_network(&acc(1), &acc(3)), "below the cap it links");
+        let out = idx.add(acc(4), std::slice::from_ref(&courier));
+        assert_eq!(out.newly_common, vec![courier.clone()]);
+        assert!(
+            idx.same_network(&acc(1), &acc(2)),
+            "the phone still links them"
+        );
+        assert!(!idx.same_network(&acc(1), &acc(3)));
+        assert!(!idx.same_network(&acc(3), &acc(4)));
+        let net = idx.network_of(&acc(1)).unwrap();
+        assert_eq!(net.common_values.len(), 1);
+        assert_eq!(net.common_values[0].accounts, 4);
+        assert_eq!(net.common_values[0].reason, CommonReason::TooManyAccounts);
+        let look = idx.lookup(&courier).unwrap();
+        assert_eq!(look.common, Some(CommonReason::TooManyAccounts));
+        assert_eq!(look.networks.len(), 3);
+        // A fifth account showing it changes nothing but the count.
+        idx.add(acc(5), std::slice::from_ref(&courier));
+        assert_eq!(idx.common_values()[0].accounts, 5);
+        assert_eq!(idx.stats().networks, 1);
+    }
+
+    #[test]
+    fn toll_free_and_call_centre_numbers_never_link() {
+        let mut idx = NetworkIndex::new(NetworkConfig::default());
+        idx.add(acc(1), &[phone("0800-1-234567")]);
+        idx.add(acc(2), &[phone("0800 1234567")]);
+        idx.add(acc(3), &[phone("1500123")]);
+        idx.add(acc(4), &[phone("1500123")]);
+        assert!(!idx.same_network(&acc(1), &acc(2)));
+        assert!(!idx.same_network(&acc(3), &acc(4)));
+        let common = idx.common_values();
+        assert_eq!(common.len(), 2);
+        assert!(common.iter().all(|c| c.reason == CommonReason::Flagged));
+    }
+
+    #[test]
+    fn near_identical_texts_share_a_band_and_different_ones_do_not() {
+        let a =
+            "Ready pil LL isi 1000 butir kirim aman rahasia packing rapi minat langsung WA admin";
+        let b =
+            "Ready pil LL isi 500 butir kirim aman rahasia packing rapi minat langsung WA admin";
+        let c = "Dijual kaos polos cotton combed ukuran L XL XXL warna hitam putih grosir murah";
+        let (fa, fb, fc) = (
+            ContactValue::text_fingerprint(a),
+            ContactValue::text_fingerprint(b),
+            ContactValue::text_fingerprint(c),
+        );
+        assert_eq!(fa.len(), TEXT_BANDS);
+        // Digit runs are folded, so a changed count is the same text.
+        assert_eq!(fa, fb);
+        assert!(fa.iter().all(|v| !fc.contains(v)));
+        assert!(ContactValue::text_fingerprint("ready COD").is_empty());
+        let mut idx = NetworkIndex::new(NetworkConfig::default());
+        idx.add(acc(1), &fa);
+        idx.add(acc(2), &fb);
+        idx.add(acc(3), &fc);
+        assert!(idx.same_network(&acc(1), &acc(2)));
+        assert!(!idx.same_network(&acc(1), &acc(3)));
+    }
+
+    #[test]
+    fn repeated_values_from_one_account_count_once() {
+        let config = NetworkConfig {
+            max_accounts_per_value: 2,
+            ..NetworkConfig::default()
+        };
+        let mut idx = NetworkIndex::new(config);
+        for _ in 0..5 {
+            idx.add(acc(1), &[phone("081234500000")]);
+        }
+        idx.add(acc(2), &[phone("081234500000")]);
+        assert!(idx.same_network(&acc(1), &acc(2)));
+        assert!(idx.common_values().is_empty());
+    }
+}

@@ -1,0 +1,178 @@
+//! A network drawn as a self-contained SVG for the network page: accounts on an outer circle,
+//! the values that link them on an inner circle, a line from each value to each account that
+//! showed it (thicker for stronger kinds). Every label is XML-escaped: account names and contact
+//! values come from posts and are attacker-controlled.
+
+use std::fmt::Write;
+
+use super::{ContactKind, Network};
+use crate::ids::AccountId;
+
+/// Above this many accounts the drawing shows the first ones and says how many were left out;
+/// a page lists them all anyway.
+const MAX_ACCOUNTS: usize = 60;
+const MAX_VALUES: usize = 40;
+
+/// Renders `network` as an SVG document. `label` names an account (its handle and platform, say).
+pub fn render_svg(network: &Network, label: impl Fn(&AccountId) -> String) -> String {
+    let accounts: Vec<&AccountId> = network.members.iter().take(MAX_ACCOUNTS).collect();
+    let links: Vec<_> = network.links.iter().take(MAX_VALUES).collect();
+    let size = 640.0f64;
+    let c = size / 2.0;
+    let outer = if accounts.len() <= 1 { 0.0 } else { 230.0 };
+    let inner = if links.len() <= 1 { 0.0 } else { 110.0 };
+    let extra_lines = network.common_values.len().min(5) + 1;
+    let height = size + 20.0 * extra_lines as f64;
+
+    let place = |i: usize, n: usize, r: f64| {
+        let angle =
+            std::f64::consts::TAU * i as f64 / n.max(1) as f64 - std::f64::consts::FRAC_PI_2;
+        (c + r * angle.cos(), c + r * angle.sin())
+    };
+    let acc_pos: Vec<(f64, f64)> = (0..accounts.len())
+        .map(|i| place(i, accounts.len(), outer))
+        .collect();
+
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {size} {height}" width="{size}" height="{height}" font-family="sans-serif" font-size="11" role="img" aria-label="Jaringan akun">"#
+    );
+    s.push_str("<title>Jaringan akun</title>");
+    // Edges first so nodes sit on top of them.
+    s.push_str(r##"<g stroke="#8a8f98" stroke-opacity="0.7">"##);
+    for (j, link) in links.iter().enumerate() {
+        let (vx, vy) = place(j, links.len(), inner);
+        for a in &link.accounts {
+            if let Some(i) = accounts.iter().position(|x| *x == a) {
+                let (ax, ay) = acc_pos[i];
+                let _ = write!(
+                    s,
+                    r#"<line x1="{vx:.1}" y1="{vy:.1}" x2="{ax:.1}" y2="{ay:.1}" stroke-width="{:.1}"/>"#,
+                    0.5 + 2.5 * link.weight
+                );
+            }
+        }
+    }
+    s.push_str("</g>");
+    for (j, link) in links.iter().enumerate() {
+        let (vx, vy) = place(j, links.len(), inner);
+        let fill = kind_colour(link.value.kind);
+        let text = short(&link.value.value, 28);
+        let _ = write!(
+            s,
+            r##"<g><title>{}: {}</title><rect x="{:.1}" y="{:.1}" width="12" height="12" fill="{fill}"/><text x="{:.1}" y="{:.1}" fill="#333">{}</text></g>"##,
+            escape(link.value.kind.as_str()),
+            escape(&link.value.value),
+            vx - 6.0,
+            vy - 6.0,
+            vx + 9.0,
+            vy + 4.0,
+            escape(&text)
+        );
+    }
+    for (i, a) in accounts.iter().enumerate() {
+        let (ax, ay) = acc_pos[i];
+        let name = label(a);
+        let anchor = if ax < c - 1.0 { "end" } else { "start" };
+        let dx = if anchor == "end" { -12.0 } else { 12.0 };
+        let _ = write!(
+            s,
+            r##"<g><title>{}</title><circle cx="{ax:.1}" cy="{ay:.1}" r="8" fill="#c0392b"/><text x="{:.1}" y="{:.1}" text-anchor="{anchor}" fill="#111">{}</text></g>"##,
+            escape(&name),
+            ax + dx,
+            ay + 4.0,
+            escape(&short(&name, 24))
+        );
+    }
+    let mut y = size + 4.0;
+    if network.members.len() > accounts.len() {
+        let _ = write!(
+            s,
+            r#"<text x="10" y="{y:.0}">+{} akun lain tidak digambar</text>"#,
+            network.members.len() - accounts.len()
+        );
+    }
+    y += 18.0;
+    for common in network.common_values.iter().take(5) {
+        let _ = write!(
+            s,
+            r##"<text x="10" y="{y:.0}" fill="#666">Nilai umum (bukan tautan): {} {} — {} akun</text>"##,
+            escape(common.value.kind.as_str()),
+            escape(&short(&common.value.value, 40)),
+            common.accounts
+        );
+        y += 18.0;
+    }
+    s.push_str("</svg>");
+    s
+}
+
+fn kind_colour(kind: ContactKind) -> &'static str {
+    match kind {
+        ContactKind::Phone => "#2980b9",
+        ContactKind::BankAccount | ContactKind::Ewallet => "#27ae60",
+        ContactKind::Telegram | ContactKind::Line | ContactKind::Social => "#8e44ad",
+        ContactKind::Email => "#d35400",
+        ContactKind::Url | ContactKind::Domain => "#16a085",
+        ContactKind::Text => "#7f8c8d",
+    }
+}
+
+fn short(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// Escapes text for XML content and attribute values.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            // Control characters are not allowed in XML 1.0.
+            c if c.is_control() && c != '\n' && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::{ContactValue, NetworkConfig, NetworkIndex};
+    use uuid::Uuid;
+
+    #[test]
+    fn draws_every_account_and_link_with_escaped_labels() {
+        let mut idx = NetworkIndex::new(NetworkConfig::default());
+        let wa = ContactValue::new(ContactKind::Phone, "081234567890").unwrap();
+        let (a, b) = (AccountId(Uuid::from_u128(1)), AccountId(Uuid::from_u128(2)));
+        idx.add(a, std::slice::from_ref(&wa));
+        idx.add(b, std::slice::from_ref(&wa));
+        let net = idx.network_of(&a).unwrap();
+        let svg = render_svg(&net, |id| {
+            if *id == a {
+                "<script>alert(1)</script>".to_string()
+            } else {
+                "toko \"obat\" & co".to_string()
+            }
+        });
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert!(!svg.contains("<script>"));
+        assert!(svg.contains("&lt;script&gt;"));
+        assert!(svg.contains("toko &quot;obat&quot; &amp; co"));
+        assert_eq!(svg.matches("<circle").count(), 2);
+        assert_eq!(svg.matches("<line").count(), 2);
+        assert!(svg.contains("+6281234567890"));
+    }
+}
