@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod ids;
 pub mod model;
+pub mod network;
 pub mod region;
 
 pub use ids::*;
