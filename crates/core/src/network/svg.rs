@@ -128,8 +128,8 @@ fn short(text: &str, max: usize) -> String {
     out
 }
 
-/// Escapes text for XML content and attribute values.
-pub(crate) fn escape(text: &str) -> String {
+/// Escapes text for XML and HTML content and attribute values; drops control characters.
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         match ch {
