@@ -49,7 +49,9 @@ fn corpus(n: usize) -> Vec<String> {
     }
     let mut state: u64 = 0x5eed;
     let mut next = |m: usize| {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((state >> 33) as usize) % m
     };
     (0..n)
@@ -127,7 +129,7 @@ fn streaming(bencher: Bencher) {
                         &patroli::scan::ScanResult::new(&post.id, &screening),
                     )
                     .unwrap();
-                    out
+                    Ok(out)
                 },
                 |out| {
                     written += out.len();

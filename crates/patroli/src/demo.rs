@@ -55,7 +55,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
         vec![source],
         &progress_bar(None).with_finish(indicatif::ProgressFinish::AndClear),
         &mut tally,
-        |_, post, screening| (post, screening),
+        |_, post, screening| Ok((post, screening)),
         |pair| {
             results.push(pair);
             Ok(())

@@ -64,22 +64,20 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Outcome> {
     let mut tally = Tally::default();
     let mut evaluation = Evaluation::new();
     let mut misses = Vec::new();
-    let mut unlabelled = 0u64;
-    // Records without labels are parsed fine by the shared reader; they are rejected here, with
-    // their line number, because eval cannot score them.
-    let keep = |line: u64, post: InputPost, screening: Screening| (line, post, screening);
+    // The shared reader accepts records without labels (scan does not need them); eval cannot
+    // score them, so they are rejected here, through the same line-numbered report.
+    let keep = |_line: u64, post: InputPost, screening: Screening| match post.labels {
+        Some(_) => Ok((post, screening)),
+        None => Err("missing `labels` (eval needs them)".to_owned()),
+    };
     screen_sources(
         &engine,
         sources,
         &progress,
         &mut tally,
         keep,
-        |(line, post, screening)| {
-            let Some(expected) = post.labels else {
-                unlabelled += 1;
-                progress.suspend(|| eprintln!("line {line}: missing `labels` (eval needs them)"));
-                return Ok(());
-            };
+        |(post, screening)| {
+            let expected = post.labels.unwrap_or_default();
             let id = post.id.to_string();
             evaluation.add(&id, &expected, &screening);
             let mut got = screening.categories.clone();
@@ -98,8 +96,6 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Outcome> {
         |_| Ok(()),
     )?;
     progress.finish_and_clear();
-    tally.rejected += unlabelled;
-    tally.scanned -= unlabelled;
     let report = evaluation.report();
     if args.json {
         let json = JsonReport {

@@ -168,7 +168,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
                     }
                 }
             }
-            buf
+            Ok(buf)
         };
         screen_sources(
             &engine,
@@ -198,7 +198,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
 /// The streaming engine behind `scan`, `eval` and `demo`: read each source in chunks, parse and
 /// screen a chunk in parallel (while the next chunk is read), `map` each accepted post to a `T` in
 /// parallel too, then hand the `T`s to `sink` in input order and call `end_chunk` after each chunk.
-/// Rejected records are reported on stderr (`[FILE: ]line N: reason`) and counted in `tally`.
+/// Rejected records (unreadable, or refused by `map` with a reason) are reported on stderr as
+/// `[FILE: ]line N: reason` and counted in `tally`.
 pub fn screen_sources<T, M, S, E>(
     engine: &Engine,
     sources: Vec<Source>,
@@ -210,7 +211,7 @@ pub fn screen_sources<T, M, S, E>(
 ) -> anyhow::Result<()>
 where
     T: Send,
-    M: Fn(u64, InputPost, Screening) -> T + Sync,
+    M: Fn(u64, InputPost, Screening) -> Result<T, String> + Sync,
     S: FnMut(T) -> anyhow::Result<()>,
     E: FnMut(&Tally) -> anyhow::Result<()>,
 {
@@ -238,7 +239,8 @@ where
                 }
             };
             let (post, screening) = screen_record(engine, &parser, bytes)?;
-            Ok((screening.flagged, map(record.line(), post, screening)))
+            let flagged = screening.flagged;
+            Ok((flagged, map(record.line(), post, screening)?))
         };
         let mut chunk = read_chunk(&mut reader).with_context(|| format!("cannot read {name}"))?;
         while !chunk.is_empty() {
