@@ -361,12 +361,16 @@ mod tests {
     fn time_is_hashed_at_microsecond_precision() {
         let t = OffsetDateTime::from_unix_timestamp_nanos(1_790_000_000_123_456_789).unwrap();
         assert_eq!(format_time(t), "2026-09-21T14:13:20.123456Z");
-        let a = AuditEntry::next(None, t, NewAuditEntry {
-            actor: "system".into(),
-            action: "x".into(),
-            target: None,
-            detail: Value::Null,
-        });
+        let a = AuditEntry::next(
+            None,
+            t,
+            NewAuditEntry {
+                actor: "system".into(),
+                action: "x".into(),
+                target: None,
+                detail: Value::Null,
+            },
+        );
         let mut b = a.clone();
         b.at = truncate_time(t);
         assert_eq!(entry_hash(&b), a.hash);

@@ -7,7 +7,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// `open` was given something that is neither a SQLite path/URL nor a PostgreSQL URL.
-    #[error("unsupported database location `{0}` (expected a path, sqlite://... or postgres://...)")]
+    #[error(
+        "unsupported database location `{0}` (expected a path, sqlite://... or postgres://...)"
+    )]
     UnsupportedUrl(String),
     /// The requested row does not exist (unknown id, or a unique key lookup missed).
     #[error("{what} not found")]
@@ -20,7 +22,10 @@ pub enum StoreError {
     Invalid(String),
     /// A stored value could not be read back (unknown enum string, bad JSON, bad uuid).
     #[error("corrupt stored value in {column}: {detail}")]
-    Corrupt { column: &'static str, detail: String },
+    Corrupt {
+        column: &'static str,
+        detail: String,
+    },
     #[error("database error")]
     Database(#[source] sqlx::Error),
     #[error("migration failed")]

@@ -6,11 +6,16 @@
 //! This crate knows SQL, never HTTP, and never decides who may do what: callers pass region scopes
 //! in filters and check roles themselves.
 
+mod backends;
+mod db;
 mod error;
+mod sql;
 mod store;
 mod types;
 
+pub use backends::{PgStore, SQLITE_FILE, SqliteStore};
 pub use error::{Result, StoreError};
+pub use sql::{PgBackend, SqlStore, SqliteBackend, content_hash};
 pub use store::{Backend, Store};
 pub use types::*;
 
@@ -22,5 +27,16 @@ use std::sync::Arc;
 /// `postgres://...` / `postgresql://...` for PostgreSQL, `sqlite://PATH` or a plain path for SQLite.
 /// A plain path that is a directory (or has no extension) is a data directory holding `patroli.db`.
 pub async fn open(location: &str) -> Result<Arc<dyn Store>> {
-    Err(StoreError::UnsupportedUrl(location.to_string()))
+    let loc = location.trim();
+    if loc.starts_with("postgres://") || loc.starts_with("postgresql://") {
+        return Ok(Arc::new(PgStore::connect(loc).await?));
+    }
+    let path = loc
+        .strip_prefix("sqlite://")
+        .or_else(|| loc.strip_prefix("sqlite:"))
+        .unwrap_or(loc);
+    if path.is_empty() || path.contains("://") || path.starts_with(':') {
+        return Err(StoreError::UnsupportedUrl(location.to_string()));
+    }
+    Ok(Arc::new(SqliteStore::open(path).await?))
 }
