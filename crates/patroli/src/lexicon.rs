@@ -34,16 +34,33 @@ fn check(dir: Option<PathBuf>) -> anyhow::Result<Outcome> {
             (dir.display().to_string(), lexicon, Some(files.len()))
         }
     };
+    let mut issues = lexicon.check();
+    let version = lexicon.version().to_owned();
+    // What `scan --lexicon` would run: a directory goes on top of the built-in lexicon.
+    let effective = if dir.is_some() {
+        // Also show what only the combination reveals (an override that now conflicts with a
+        // built-in term), without repeating what the parts already reported.
+        let builtin_issues = Lexicon::builtin().check();
+        let mut merged = Lexicon::builtin();
+        merged.extend(lexicon);
+        for issue in merged.check() {
+            if !builtin_issues.contains(&issue) && !issues.contains(&issue) {
+                issues.push(issue);
+            }
+        }
+        merged
+    } else {
+        lexicon
+    };
     // Compiling the automaton catches what parsing alone cannot (e.g. patterns the engine rejects).
-    Engine::new(lexicon.clone()).with_context(|| format!("{what} does not build an engine"))?;
-    let issues = lexicon.check();
+    Engine::new(effective).with_context(|| format!("{what} does not build an engine"))?;
     for issue in &issues {
         println!("warning: {}: {}", issue.file, issue.message);
     }
     let files = files.map(|n| format!(", {n} files")).unwrap_or_default();
     println!(
         "{what}: valid (version {}{files}), {} warning{}",
-        lexicon.version(),
+        version,
         issues.len(),
         if issues.len() == 1 { "" } else { "s" }
     );
