@@ -301,9 +301,10 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
     })
 }
 
-/// A progress bar on stderr, only when stderr is a terminal (never in pipes, logs or tests).
+/// A progress bar on stderr, only when stderr is a terminal (never in pipes, logs or tests) and
+/// stdout is not (results scrolling past on the same screen would tear the bar).
 pub fn progress_bar(total: Option<u64>) -> ProgressBar {
-    if !io::stderr().is_terminal() {
+    if !io::stderr().is_terminal() || io::stdout().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = match total {
