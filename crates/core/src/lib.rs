@@ -7,6 +7,7 @@ pub mod ids;
 pub mod model;
 pub mod network;
 pub mod region;
+pub mod report;
 pub mod workflow;
 
 pub use ids::*;
