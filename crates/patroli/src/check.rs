@@ -8,7 +8,7 @@ use crate::input::InputId;
 use crate::scan::ScanResult;
 use anyhow::Context;
 use patroli_detect::Post;
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -39,6 +39,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
     let text = match args.text.as_deref() {
         Some(text) if text != "-" => text.to_owned(),
         _ => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("reading the text from stdin; end it with Ctrl-D");
+            }
             let mut buf = String::new();
             std::io::stdin()
                 .read_to_string(&mut buf)
