@@ -2,6 +2,7 @@
 //! takedowns, public reports) and the rules for how they may change. No SQL, no HTTP, no files.
 
 pub mod audit;
+pub mod crypto;
 pub mod evidence;
 pub mod ids;
 pub mod model;
