@@ -1,66 +1,109 @@
-//! Placeholder engine with the final public signatures; the real pipeline replaces the bodies.
+//! The screening pipeline: normalize -> match (one automaton pass per field) -> word sense ->
+//! entities -> score -> explain.
+//!
+//! Scoring, per category: every matched rule id counts once. Terms add their weight; boosts add theirs
+//! only when the category already has a term, and never more than 1.5x the term evidence (so weak
+//! cues cannot pile up into a finding); dampeners subtract; the sum `s` becomes `1 - exp(-s)`. A
+//! category with `[[combination]]` rules that are not met is capped below the threshold. Every
+//! contribution is a [`Reason`] with the original span, so the score can be explained line by line.
 
-use crate::{Post, Screening, Severity};
+use crate::entities;
+use crate::lexicon::{Lexicon, LexiconError, context_categories};
+use crate::matcher::{Hit, Matcher, Target};
+use crate::normalize::{Normalized, Normalizer};
+use crate::{Category, Entity, EntityKind, Field, Post, Reason, ReasonKind, Screening, Severity};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum LexiconError {
-    #[error("{file}: {message}")]
-    Invalid { file: String, message: String },
-}
-
-/// A problem `patroli lexicon check` reports (duplicates, conflicts) that does not stop loading.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LexiconIssue {
-    pub file: String,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Lexicon {
-    version: String,
-}
-
-impl Lexicon {
-    /// The lexicon compiled into the binary.
-    pub fn builtin() -> Lexicon {
-        Lexicon {
-            version: "0".into(),
-        }
-    }
-
-    /// Parse lexicon files given as (file name, contents). No I/O here: the caller reads the files.
-    pub fn parse(files: &[(String, String)]) -> Result<Lexicon, LexiconError> {
-        let _ = files;
-        Ok(Lexicon::builtin())
-    }
-
-    /// Add or override entries from `other` (a `--lexicon DIR` on top of the built-in one).
-    pub fn extend(&mut self, other: Lexicon) {
-        self.version = other.version;
-    }
-
-    /// Duplicates and conflicts, for `patroli lexicon check`.
-    pub fn check(&self) -> Vec<LexiconIssue> {
-        Vec::new()
-    }
-
-    pub fn version(&self) -> &str {
-        &self.version
-    }
-}
+/// Boosts never add more than this, whatever the number of sale signals.
+const BOOST_CAP: f32 = 1.0;
+/// ... nor more than this multiple of the term evidence.
+const BOOST_RATIO: f32 = 1.5;
+/// Dampeners never take away more than this.
+const DAMPEN_CAP: f32 = 2.5;
+/// Extra sexual-exploitation weight of a minor signal (on top of the lexicon weight).
+const CRITICAL_NOTE: &str = "Indikasi anak di bawah umur dalam konten seksual: prioritas kritis";
 
 #[derive(Debug, Clone)]
 pub struct Engine {
     lexicon: Lexicon,
+    version: String,
+    normalizer: Normalizer,
+    matcher: Matcher,
     threshold: f32,
+    /// Per boost/dampen index: the categories it applies to.
+    boost_cats: Vec<Vec<Category>>,
+    dampen_cats: Vec<Vec<Category>>,
+    /// Per term index: the sense rules that can neutralise it.
+    term_senses: Vec<Vec<u32>>,
+}
+
+/// Per-thread buffers reused across posts.
+#[derive(Default)]
+struct Scratch {
+    norm: [Normalized; 3],
+    hits: [Vec<Hit>; 3],
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Index of each field's buffers; the declared category only feeds the disguise check.
+const TITLE: usize = 0;
+const TEXT: usize = 1;
+const DECLARED: usize = 2;
+
+#[derive(Default, Clone)]
+struct CategoryState {
+    terms: f32,
+    boosts: f32,
+    dampens: f32,
+    extra: f32,
+    groups: Vec<String>,
+    has_plain_term: bool,
 }
 
 impl Engine {
     pub fn new(lexicon: Lexicon) -> Result<Engine, LexiconError> {
+        let normalizer = Normalizer::new(lexicon.abbreviations.clone());
+        let matcher = Matcher::build(&lexicon, &normalizer).map_err(|e| LexiconError::Invalid {
+            file: "(all)".into(),
+            message: format!("cannot build the matcher: {e}"),
+        })?;
+        let boost_cats = lexicon
+            .boosts
+            .iter()
+            .map(|b| context_categories(&b.rule, b.category))
+            .collect();
+        let dampen_cats = lexicon
+            .dampens
+            .iter()
+            .map(|d| context_categories(&d.rule, d.category))
+            .collect();
+        let term_senses = lexicon
+            .terms
+            .iter()
+            .map(|t| {
+                lexicon
+                    .senses
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.rule.targets.contains(&t.rule.id))
+                    .map(|(i, _)| i as u32)
+                    .collect()
+            })
+            .collect();
+        let version = lexicon.version();
         Ok(Engine {
             lexicon,
+            version,
+            normalizer,
+            matcher,
             threshold: 0.5,
+            boost_cats,
+            dampen_cats,
+            term_senses,
         })
     }
 
@@ -78,20 +121,581 @@ impl Engine {
     }
 
     pub fn lexicon_version(&self) -> &str {
-        self.lexicon.version()
+        &self.version
+    }
+
+    /// The lexicon this engine was compiled from.
+    pub fn lexicon(&self) -> &Lexicon {
+        &self.lexicon
     }
 
     pub fn screen(&self, post: &Post<'_>) -> Screening {
-        let _ = post;
-        Screening {
-            flagged: false,
-            score: 0.0,
-            categories: Vec::new(),
-            scores: BTreeMap::new(),
-            severity: Severity::None,
-            reasons: Vec::new(),
-            entities: Vec::new(),
-            lexicon_version: self.lexicon.version().to_string(),
+        SCRATCH.with(|s| self.screen_with(post, &mut s.borrow_mut()))
+    }
+
+    fn screen_with(&self, post: &Post<'_>, s: &mut Scratch) -> Screening {
+        let sources = [
+            post.title.unwrap_or(""),
+            post.text,
+            post.declared_category.unwrap_or(""),
+        ];
+        for i in 0..3 {
+            self.normalizer.normalize_into(sources[i], &mut s.norm[i]);
+            s.hits[i].clear();
+            self.matcher.find(&s.norm[i].text, &mut s.hits[i]);
         }
+        let lex = &self.lexicon;
+        let mut reasons: Vec<Reason> = Vec::new();
+        let field_of = |f: usize| if f == TEXT { Field::Text } else { Field::Title };
+        let span = |f: usize, h: &Hit| -> (usize, usize) {
+            if f == DECLARED {
+                (0, 0)
+            } else {
+                s.norm[f].original_span(h.start, h.end)
+            }
+        };
+        let matched = |f: usize, a: usize, b: usize| -> String {
+            if f == DECLARED {
+                sources[DECLARED].to_string()
+            } else {
+                sources[f][a..b].to_string()
+            }
+        };
+
+        // Which cue-like rules are present anywhere (first hit kept for explanations).
+        let mut sense_cue = vec![false; lex.senses.len()];
+        let mut sense_unless = vec![false; lex.senses.len()];
+        let mut first_boost: BTreeMap<u32, (usize, Hit)> = BTreeMap::new();
+        let mut first_dampen: BTreeMap<u32, (usize, Hit)> = BTreeMap::new();
+        let mut first_minor: BTreeMap<u32, (usize, Hit)> = BTreeMap::new();
+        let mut goods: Option<(usize, Hit)> = None;
+        let mut pills: Vec<(usize, Hit)> = Vec::new();
+        let mut term_hits: Vec<(usize, Hit)> = Vec::new();
+        for f in [TITLE, TEXT, DECLARED] {
+            for h in &s.hits[f] {
+                match h.target {
+                    Target::SenseCue(i) => sense_cue[i as usize] = true,
+                    Target::SenseUnless(i) => sense_unless[i as usize] = true,
+                    Target::Boost(i) if f != DECLARED => {
+                        first_boost.entry(i).or_insert((f, *h));
+                    }
+                    Target::Dampen(i) if f != DECLARED => {
+                        first_dampen.entry(i).or_insert((f, *h));
+                    }
+                    Target::Minor(i) if f != DECLARED => {
+                        first_minor.entry(i).or_insert((f, *h));
+                    }
+                    Target::Goods if f != TEXT => {
+                        goods.get_or_insert((f, *h));
+                    }
+                    Target::Pill if f == TEXT => {
+                        if !pills
+                            .iter()
+                            .any(|(_, p)| p.start < h.end && h.start < p.end)
+                        {
+                            pills.push((f, *h));
+                        }
+                    }
+                    Target::Term(_) if f != DECLARED => term_hits.push((f, *h)),
+                    _ => {}
+                }
+            }
+        }
+        let sense_active: Vec<bool> = (0..lex.senses.len())
+            .map(|i| sense_cue[i] && !sense_unless[i])
+            .collect();
+
+        // Terms: drop those a word-sense rule neutralises; keep the first hit per rule id.
+        let mut kept: BTreeMap<u32, (usize, Hit)> = BTreeMap::new();
+        let mut suppressed: BTreeMap<u32, (usize, Hit, u32)> = BTreeMap::new();
+        for (f, h) in &term_hits {
+            let Target::Term(i) = h.target else { continue };
+            if let Some(&sense) = self.term_senses[i as usize]
+                .iter()
+                .find(|&&si| sense_active[si as usize])
+            {
+                suppressed.entry(i).or_insert((*f, *h, sense));
+                continue;
+            }
+            kept.entry(i).or_insert((*f, *h));
+        }
+        for (i, (f, h, sense)) in &suppressed {
+            if kept.contains_key(i) {
+                continue;
+            }
+            let (a, b) = span(*f, h);
+            let sr = &lex.senses[*sense as usize];
+            reasons.push(Reason {
+                rule: sr.rule.id.clone(),
+                kind: ReasonKind::Suppressed,
+                category: lex.terms[*i as usize].category,
+                field: field_of(*f),
+                start: a,
+                end: b,
+                matched: matched(*f, a, b),
+                weight: 0.0,
+                note: sr.rule.note.clone(),
+            });
+        }
+
+        // Disguise: declared goods in the title or category, pill vocabulary in the text.
+        let drug_terms = kept
+            .keys()
+            .any(|&i| lex.terms[i as usize].category == Some(Category::Drugs));
+        let mut disguise_weight = 0.0;
+        if let (Some(d), Some((gf, gh))) = (&lex.disguise, goods) {
+            let absurd = d
+                .rule
+                .absurd_price
+                .is_some_and(|p| post.price.is_some_and(|x| x >= p));
+            if pills.len() >= 2 || (!pills.is_empty() && (drug_terms || absurd)) {
+                disguise_weight = d.rule.weight + if absurd { 0.2 } else { 0.0 };
+                let (a, b) = span(gf, &gh);
+                reasons.push(Reason {
+                    rule: "drugs.disguise".into(),
+                    kind: ReasonKind::Disguise,
+                    category: Some(Category::Drugs),
+                    field: field_of(gf),
+                    start: a,
+                    end: b,
+                    matched: matched(gf, a, b),
+                    weight: disguise_weight,
+                    note: format!(
+                        "{} ({} kosakata pil di teks{})",
+                        d.rule.note,
+                        pills.len(),
+                        if absurd { ", harga tidak wajar" } else { "" }
+                    ),
+                });
+            }
+        }
+
+        // Per-category evidence.
+        let mut st: BTreeMap<Category, CategoryState> = Category::ALL
+            .iter()
+            .map(|c| (*c, CategoryState::default()))
+            .collect();
+        let boost_spans: Vec<(Category, usize, usize, usize)> = s
+            .hits
+            .iter()
+            .enumerate()
+            .filter(|(f, _)| *f != DECLARED)
+            .flat_map(|(f, hs)| {
+                hs.iter().filter_map(move |h| match h.target {
+                    Target::Boost(i) => Some((i, f, h.start, h.end)),
+                    _ => None,
+                })
+            })
+            .flat_map(|(i, f, a, b)| {
+                let b_rule = &lex.boosts[i as usize];
+                // Only category-specific boosts vouch for a contextual term.
+                let cats: Vec<Category> =
+                    if b_rule.category.is_some() || !b_rule.rule.categories.is_empty() {
+                        self.boost_cats[i as usize].clone()
+                    } else {
+                        Vec::new()
+                    };
+                cats.into_iter().map(move |c| (c, f, a, b))
+            })
+            .collect();
+        for &i in kept.keys() {
+            let t = &lex.terms[i as usize];
+            let Some(c) = t.category else { continue };
+            if !t.rule.requires_context {
+                st.get_mut(&c).unwrap().has_plain_term = true;
+            }
+        }
+        for (&i, (f, h)) in &kept {
+            let t = &lex.terms[i as usize];
+            let Some(c) = t.category else { continue };
+            let overl = |f2: usize, a: usize, b: usize| f2 == *f && a < h.end && h.start < b;
+            let supported = !t.rule.requires_context
+                || st[&c].has_plain_term
+                || boost_spans
+                    .iter()
+                    .any(|&(bc, bf, a, b)| bc == c && !overl(bf, a, b))
+                || (c == Category::Drugs && disguise_weight > 0.0)
+                || kept.iter().any(|(&j, (f2, h2))| {
+                    j != i
+                        && lex.terms[j as usize].category == Some(c)
+                        && !(f2 == f && h2.start < h.end && h.start < h2.end)
+                });
+            let (a, b) = span(*f, h);
+            if !supported {
+                reasons.push(Reason {
+                    rule: t.rule.id.clone(),
+                    kind: ReasonKind::Suppressed,
+                    category: Some(c),
+                    field: field_of(*f),
+                    start: a,
+                    end: b,
+                    matched: matched(*f, a, b),
+                    weight: 0.0,
+                    note: format!("{} — tanpa konteks pendukung", t.rule.note),
+                });
+                continue;
+            }
+            let e = st.get_mut(&c).unwrap();
+            e.terms += t.rule.weight;
+            if let Some(g) = &t.rule.group {
+                e.groups.push(g.clone());
+            }
+            if t.rule.weight > 0.0 {
+                reasons.push(Reason {
+                    rule: t.rule.id.clone(),
+                    kind: ReasonKind::Term,
+                    category: Some(c),
+                    field: field_of(*f),
+                    start: a,
+                    end: b,
+                    matched: matched(*f, a, b),
+                    weight: t.rule.weight,
+                    note: t.rule.note.clone(),
+                });
+            }
+        }
+        if disguise_weight > 0.0 {
+            st.get_mut(&Category::Drugs).unwrap().extra += disguise_weight;
+        }
+
+        // Entities, and the structural signals they carry.
+        let mut entities: Vec<Entity> = Vec::new();
+        if let Some(title) = post.title {
+            entities::extract(title, Field::Title, &mut entities);
+        }
+        entities::extract(post.text, Field::Text, &mut entities);
+        self.entity_signals(&entities, &kept, &mut st, &mut reasons, &sources, s);
+
+        // Boosts and dampeners.
+        for (&i, (f, h)) in &first_boost {
+            let rule = &lex.boosts[i as usize];
+            let mut applied = false;
+            for c in &self.boost_cats[i as usize] {
+                let e = st.get_mut(c).unwrap();
+                if e.terms > 0.0 {
+                    e.boosts += rule.rule.weight;
+                    if let Some(g) = &rule.rule.group {
+                        e.groups.push(g.clone());
+                    }
+                    applied = true;
+                }
+            }
+            if applied {
+                let (a, b) = span(*f, h);
+                let only = &self.boost_cats[i as usize];
+                reasons.push(Reason {
+                    rule: rule.rule.id.clone(),
+                    kind: ReasonKind::Boost,
+                    category: if only.len() == 1 { Some(only[0]) } else { None },
+                    field: field_of(*f),
+                    start: a,
+                    end: b,
+                    matched: matched(*f, a, b),
+                    weight: rule.rule.weight,
+                    note: rule.rule.note.clone(),
+                });
+            }
+        }
+        for (&i, (f, h)) in &first_dampen {
+            let rule = &lex.dampens[i as usize];
+            let mut applied = false;
+            for c in &self.dampen_cats[i as usize] {
+                let e = st.get_mut(c).unwrap();
+                if e.terms > 0.0 || e.extra > 0.0 {
+                    e.dampens += rule.rule.weight;
+                    applied = true;
+                }
+            }
+            if applied {
+                let (a, b) = span(*f, h);
+                let only = &self.dampen_cats[i as usize];
+                reasons.push(Reason {
+                    rule: rule.rule.id.clone(),
+                    kind: ReasonKind::Dampen,
+                    category: if only.len() == 1 { Some(only[0]) } else { None },
+                    field: field_of(*f),
+                    start: a,
+                    end: b,
+                    matched: matched(*f, a, b),
+                    weight: -rule.rule.weight,
+                    note: rule.rule.note.clone(),
+                });
+            }
+        }
+
+        // Minor signals count only with sexual-exploitation evidence.
+        let sex_terms = st[&Category::SexualExploitation].terms > 0.0;
+        let mut minor_seen = false;
+        if sex_terms {
+            for (&i, (f, h)) in &first_minor {
+                let rule = &lex.minors[i as usize];
+                st.get_mut(&Category::SexualExploitation).unwrap().extra += rule.rule.weight;
+                minor_seen = true;
+                let (a, b) = span(*f, h);
+                reasons.push(Reason {
+                    rule: rule.rule.id.clone(),
+                    kind: ReasonKind::Minor,
+                    category: Some(Category::SexualExploitation),
+                    field: field_of(*f),
+                    start: a,
+                    end: b,
+                    matched: matched(*f, a, b),
+                    weight: rule.rule.weight,
+                    note: format!("{}. {CRITICAL_NOTE}", rule.rule.note),
+                });
+            }
+        }
+
+        // Scores.
+        let mut scores = BTreeMap::new();
+        for (c, e) in &st {
+            let evidence = e.terms + e.extra;
+            let boost = e.boosts.min(BOOST_CAP).min(evidence * BOOST_RATIO);
+            let raw = (evidence + boost - e.dampens.min(DAMPEN_CAP)).max(0.0);
+            let mut score = 1.0 - (-raw).exp();
+            for comb in lex.combinations.iter().filter(|k| k.category == Some(*c)) {
+                let met = comb
+                    .rule
+                    .groups
+                    .iter()
+                    .all(|any| any.iter().any(|g| e.groups.contains(g)));
+                if !met && score > comb.rule.cap {
+                    score = comb.rule.cap;
+                    if evidence > 0.0 {
+                        reasons.push(Reason {
+                            rule: comb.rule.id.clone(),
+                            kind: ReasonKind::Dampen,
+                            category: Some(*c),
+                            field: Field::Text,
+                            start: 0,
+                            end: 0,
+                            matched: String::new(),
+                            weight: 0.0,
+                            note: comb.rule.note.clone(),
+                        });
+                    }
+                }
+            }
+            scores.insert(*c, (score * 1000.0).round() / 1000.0);
+        }
+        let mut categories: Vec<Category> = scores
+            .iter()
+            .filter(|(_, v)| **v >= self.threshold)
+            .map(|(c, _)| *c)
+            .collect();
+        categories.sort_by(|a, b| scores[b].total_cmp(&scores[a]).then(a.cmp(b)));
+        let score = scores.values().copied().fold(0.0f32, f32::max);
+        let flagged = !categories.is_empty();
+        let severity = if !flagged {
+            Severity::None
+        } else if minor_seen && categories.contains(&Category::SexualExploitation) {
+            Severity::Critical
+        } else if score >= 0.85 {
+            Severity::High
+        } else if score >= 0.65 {
+            Severity::Medium
+        } else {
+            Severity::Low
+        };
+        reasons.sort_by(|a, b| {
+            (a.field as u8, a.start, a.end, a.rule.as_str()).cmp(&(
+                b.field as u8,
+                b.start,
+                b.end,
+                b.rule.as_str(),
+            ))
+        });
+        Screening {
+            flagged,
+            score,
+            categories,
+            scores,
+            severity,
+            reasons,
+            entities,
+            lexicon_version: self.version.clone(),
+        }
+    }
+
+    /// BPOM numbers (malformed, or claimed but absent) and chat-only contact as scored reasons.
+    fn entity_signals(
+        &self,
+        entities: &[Entity],
+        kept: &BTreeMap<u32, (usize, Hit)>,
+        st: &mut BTreeMap<Category, CategoryState>,
+        reasons: &mut Vec<Reason>,
+        sources: &[&str; 3],
+        s: &Scratch,
+    ) {
+        let lex = &self.lexicon;
+        let unreg = Category::UnregisteredProducts;
+        let has_unreg_term = st[&unreg].terms > 0.0
+            || kept.keys().any(|&i| {
+                lex.terms[i as usize].category == Some(unreg)
+                    && lex.terms[i as usize].rule.requires_context
+            });
+        let mut any_bpom = false;
+        for e in entities.iter().filter(|e| e.kind == EntityKind::BpomNumber) {
+            any_bpom = true;
+            let status = e.attrs.get("status").map(String::as_str);
+            if status == Some("malformed") {
+                let w = 0.5;
+                let state = st.get_mut(&unreg).unwrap();
+                state.extra += w;
+                state.groups.push("signal".into());
+                reasons.push(Reason {
+                    rule: "unreg.bpom_malformed".into(),
+                    kind: ReasonKind::Entity,
+                    category: Some(unreg),
+                    field: e.field,
+                    start: e.start,
+                    end: e.end,
+                    matched: e.value.clone(),
+                    weight: w,
+                    note: "Nomor registrasi BPOM tidak sesuai format".into(),
+                });
+            }
+        }
+        // "Sudah BPOM" with no number anywhere, on a listing that already smells of a risky product.
+        if !any_bpom && has_unreg_term {
+            let claim = kept
+                .iter()
+                .find(|(i, _)| lex.terms[**i as usize].rule.id == "unreg.bpom_claim_only");
+            if let Some((_, (f, h))) = claim {
+                let (a, b) = s.norm[*f].original_span(h.start, h.end);
+                let w = 0.25;
+                let state = st.get_mut(&unreg).unwrap();
+                state.extra += w;
+                reasons.push(Reason {
+                    rule: "unreg.bpom_claimed_absent".into(),
+                    kind: ReasonKind::Entity,
+                    category: Some(unreg),
+                    field: if *f == TEXT {
+                        Field::Text
+                    } else {
+                        Field::Title
+                    },
+                    start: a,
+                    end: b,
+                    matched: sources[*f][a..b].to_string(),
+                    weight: w,
+                    note: "Mengaku terdaftar BPOM tetapi tidak mencantumkan nomor".into(),
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn screen(text: &str) -> Screening {
+        Engine::builtin().screen(&Post {
+            text,
+            ..Post::default()
+        })
+    }
+
+    fn screen_titled(title: &str, text: &str) -> Screening {
+        Engine::builtin().screen(&Post {
+            text,
+            title: Some(title),
+            ..Post::default()
+        })
+    }
+
+    #[test]
+    fn sale_of_pills_is_flagged_with_spans() {
+        let text = "Ready tr4m4d0l 50mg, tanpa resep, COD Jaksel. WA 0812-7741-3309";
+        let s = screen(text);
+        assert!(s.categories.contains(&Category::Drugs), "{s:#?}");
+        let r = s
+            .reasons
+            .iter()
+            .find(|r| r.rule == "drugs.tramadol.name")
+            .unwrap();
+        assert_eq!(&text[r.start..r.end], "tr4m4d0l");
+        assert_eq!(r.matched, "tr4m4d0l");
+        assert!(s.entities.iter().any(|e| e.value == "+6281277413309"));
+        assert!(!s.lexicon_version.is_empty());
+    }
+
+    #[test]
+    fn news_and_medical_text_is_not_a_finding() {
+        let s = screen(
+            "Satresnarkoba Polres menangkap dua tersangka yang menjual pil Double L; barang bukti 5.000 butir disita.",
+        );
+        assert!(!s.flagged, "{s:#?}");
+        let s = screen(
+            "Tramadol adalah obat nyeri golongan opioid. Efek samping: mual. Konsultasikan dengan dokter.",
+        );
+        assert!(!s.flagged, "{s:#?}");
+    }
+
+    #[test]
+    fn clothing_sizes_are_not_pills_but_disguised_pills_are() {
+        let s = screen_titled(
+            "Kaos Polos Size S M L XL",
+            "Bahan cotton combed, ukuran L dan XL ready, harga 45rb",
+        );
+        assert!(!s.flagged, "{s:#?}");
+        let s = screen_titled(
+            "Kaos Polos Hitam",
+            "ready isi 1 strip 10 butir logo LL, 1 box isi 1000 btr, packing disamarkan",
+        );
+        assert!(s.categories.contains(&Category::Drugs), "{s:#?}");
+        assert!(s.reasons.iter().any(|r| r.kind == ReasonKind::Disguise));
+    }
+
+    #[test]
+    fn minors_make_sexual_content_critical() {
+        let s = screen("open BO malam ini, masih SMA kelas 2, ST 300 LT 800, wa aja");
+        assert!(
+            s.categories.contains(&Category::SexualExploitation),
+            "{s:#?}"
+        );
+        assert_eq!(s.severity, Severity::Critical);
+        let s = screen("Bimbel untuk pelajar SMA kelas 12, daftar sekarang");
+        assert!(!s.flagged);
+    }
+
+    #[test]
+    fn tppo_needs_a_combination() {
+        let s = screen("Lowongan admin toko di Bandung, gaji UMR, kirim CV");
+        assert!(!s.flagged, "{s:#?}");
+        let s = screen(
+            "Loker Kamboja admin chat, gaji 1.200 USD, tanpa pengalaman cukup paspor, tiket dan visa ditanggung, berangkat minggu ini",
+        );
+        assert!(
+            s.categories.contains(&Category::TraffickingRecruitment),
+            "{s:#?}"
+        );
+    }
+
+    #[test]
+    fn unregistered_products_and_bpom_numbers() {
+        let s =
+            screen("Cream racikan putih permanen 7 hari, tanpa BPOM tapi aman, reseller welcome");
+        assert!(
+            s.categories.contains(&Category::UnregisteredProducts),
+            "{s:#?}"
+        );
+        let s = screen("Serum wajah, BPOM NA18171234567, official store, original");
+        assert!(!s.flagged, "{s:#?}");
+    }
+
+    #[test]
+    fn threshold_is_configurable() {
+        let post = Post {
+            text: "jual tramadol",
+            ..Post::default()
+        };
+        let e = Engine::builtin();
+        let s = e.screen(&post);
+        let strict = e.clone().with_threshold(0.99).screen(&post);
+        assert!(!strict.flagged);
+        let lax = e.with_threshold(0.01).screen(&post);
+        assert!(lax.flagged && lax.score == s.score);
     }
 }

@@ -11,7 +11,11 @@ pub use category::{Category, ParseCategoryError};
 pub use screening::{Entity, EntityKind, Field, Post, Reason, ReasonKind, Screening, Severity};
 
 mod engine;
-pub use engine::{Engine, Lexicon, LexiconError, LexiconIssue};
+mod entities;
+pub mod lexicon;
+mod matcher;
+pub use engine::Engine;
+pub use lexicon::{Lexicon, LexiconError, LexiconIssue};
 
 pub mod eval;
 pub mod normalize;

@@ -74,9 +74,9 @@ struct Token {
 const UNIT_SUFFIXES: &[&str] = &[
     "rb", "ribu", "k", "jt", "juta", "m", "mg", "ml", "gr", "g", "gram", "kg", "x", "th", "thn",
     "tahun", "yo", "an", "pcs", "btr", "cm", "mm", "gb", "tb", "mb", "hr", "hari", "jam", "mnt",
-    "menit", "s", "st", "nd", "rd", "lt", "pm", "am", "d", "h", "km", "l", "lbr", "box", "bh", "buah",
-    "strip", "tab", "mgr", "mcg", "iu", "ons", "kali", "orang", "org", "bln", "bulan", "minggu", "w",
-    "v", "mah", "inch", "inci", "rbu", "jtan", "usd", "ok", "kb", "p", "r",
+    "menit", "s", "st", "nd", "rd", "lt", "pm", "am", "d", "h", "km", "l", "lbr", "box", "bh",
+    "buah", "strip", "tab", "mgr", "mcg", "iu", "ons", "kali", "orang", "org", "bln", "bulan",
+    "minggu", "w", "v", "mah", "inch", "inci", "rbu", "jtan", "usd", "ok", "kb", "p", "r",
 ];
 
 /// Folds text for matching. Holds the abbreviation table (from the lexicon's shared file).
@@ -97,7 +97,9 @@ struct Scratch {
 impl Normalizer {
     /// `abbreviations` maps a chat abbreviation (already in normalized form) to its expansion.
     pub fn new(abbreviations: HashMap<String, String>) -> Normalizer {
-        let mut n = Normalizer { abbreviations: HashMap::new() };
+        let mut n = Normalizer {
+            abbreviations: HashMap::new(),
+        };
         // Expansions are themselves normalized (without abbreviations) so both sides agree.
         let mut folded = HashMap::new();
         for (k, v) in abbreviations {
@@ -131,7 +133,13 @@ impl Normalizer {
 
     fn run(&self, input: &str, out: &mut Normalized, s: &mut Scratch) {
         out.clear();
-        let Scratch { units, tokens, word, merged, key } = s;
+        let Scratch {
+            units,
+            tokens,
+            word,
+            merged,
+            key,
+        } = s;
         units.clear();
         tokens.clear();
         fold_chars(input, units);
@@ -151,7 +159,9 @@ impl Normalizer {
                 {
                     j += 1;
                 }
-                let letters = (i..j).filter(|&k| units[tokens[k].from].c.is_alphabetic()).count();
+                let letters = (i..j)
+                    .filter(|&k| units[tokens[k].from].c.is_alphabetic())
+                    .count();
                 if j - i < 3 || letters * 2 < j - i {
                     j = i;
                 }
@@ -266,11 +276,19 @@ fn fold_chars(input: &str, units: &mut Vec<Unit>) {
         }
         if ch == '💊' {
             // A pill emoji is pill vocabulary: spell it as a word of its own.
-            units.push(Unit { c: ' ', start, end: start });
+            units.push(Unit {
+                c: ' ',
+                start,
+                end: start,
+            });
             for c in "pil".chars() {
                 units.push(Unit { c, start, end });
             }
-            units.push(Unit { c: ' ', start: end, end });
+            units.push(Unit {
+                c: ' ',
+                start: end,
+                end,
+            });
             continue;
         }
         let before = units.len();
@@ -381,10 +399,18 @@ fn fold_word(src: &[Unit], word: &mut Vec<Unit>) {
         let run = j - i;
         let vowel = matches!(u.c, 'a' | 'e' | 'i' | 'o' | 'u');
         if u.c.is_alphabetic() && ((vowel && run >= 2) || run >= 3) {
-            word.push(Unit { c: u.c, start: u.start, end: src[j - 1].end });
+            word.push(Unit {
+                c: u.c,
+                start: u.start,
+                end: src[j - 1].end,
+            });
         } else {
             for k in i..j {
-                word.push(Unit { c: u.c, start: src[k].start, end: src[k].end });
+                word.push(Unit {
+                    c: u.c,
+                    start: src[k].start,
+                    end: src[k].end,
+                });
             }
         }
         i = j;
@@ -400,7 +426,11 @@ fn is_quantity(src: &[Unit]) -> bool {
             return true;
         }
     }
-    let trail_digits = src.iter().rev().take_while(|u| u.c.is_ascii_digit()).count();
+    let trail_digits = src
+        .iter()
+        .rev()
+        .take_while(|u| u.c.is_ascii_digit())
+        .count();
     trail_digits >= 2
 }
 
@@ -428,7 +458,10 @@ mod tests {
         assert_eq!(norm("tr4m4d0l"), "tramadol");
         assert_eq!(norm("g4nj4 h4ppy"), "ganja happy");
         assert_eq!(norm("tr@madol"), "tramadol");
-        assert_eq!(norm("50mg 120rb 15th tm50 1000"), "50mg 120rb 15th tm50 1000");
+        assert_eq!(
+            norm("50mg 120rb 15th tm50 1000"),
+            "50mg 120rb 15th tm50 1000"
+        );
         assert_eq!(norm("@tokoku"), "tokoku");
     }
 
