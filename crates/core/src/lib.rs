@@ -9,6 +9,7 @@ pub mod model;
 pub mod network;
 pub mod region;
 pub mod report;
+pub mod stix;
 pub mod workflow;
 
 pub use ids::*;
