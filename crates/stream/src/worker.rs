@@ -12,14 +12,19 @@
 use crate::{
     PostRecord, RejectedRecord, ScreenedRecord, StreamConfig, StreamError, ensure_consumer,
 };
-use async_nats::jetstream::{self, AckKind, consumer::PullConsumer, message::PublishMessage};
+use async_nats::jetstream::{
+    self, AckKind, consumer::PullConsumer, context::PublishAckFuture, message::PublishMessage,
+};
 use bytes::Bytes;
 use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use patroli_detect::Engine;
 use rayon::prelude::*;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 /// Counters of one worker since it started. Counted per post, not per delivery.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -117,8 +122,8 @@ impl Worker {
         self.stats.subscribe()
     }
 
-    /// Pulls, screens and publishes until `shutdown` completes. On shutdown the batch in hand is
-    /// finished (results published, posts acknowledged) before returning, so a stopped worker
+    /// Pulls, screens and publishes until `shutdown` completes. On shutdown the batches in hand
+    /// are finished (results stored, posts acknowledged) before returning, so a stopped worker
     /// leaves nothing waiting for `ack_wait` to expire.
     pub async fn run<F>(self, shutdown: F) -> Result<WorkerStats, StreamError>
     where
@@ -131,7 +136,13 @@ impl Worker {
         let mut stopping = false;
         let mut stats = WorkerStats::default();
         let mut pull_failures = 0u32;
+        // Batches whose results are published and whose acknowledgements are awaited while the
+        // next batch is pulled and screened: the round trip to the server overlaps the CPU work.
+        let mut settling: FuturesUnordered<JoinHandle<WorkerStats>> = FuturesUnordered::new();
         tracing::info!(durable = %self.cfg.durable, stream = %self.cfg.stream_posts, "worker started");
+
+        // The next pull runs while the current batch is screened and published.
+        let mut prefetch: Option<JoinHandle<PullResult>> = None;
 
         loop {
             // A shutdown that already happened wins over starting another pull.
@@ -140,18 +151,22 @@ impl Worker {
                 _ = &mut shutdown, if !stopping => stopping = true,
                 _ = std::future::ready(()) => {}
             }
-            if stopping {
+            if stopping && prefetch.is_none() {
                 break;
             }
             // Let a pull in progress finish even if shutdown arrives meanwhile: messages it
             // received are already ours and are processed below rather than left to time out.
-            let fetched = {
-                let pull = next_batch(&consumer, &self.cfg);
-                let mut pull = std::pin::pin!(pull);
-                loop {
-                    tokio::select! {
-                        result = &mut pull => break result,
-                        _ = &mut shutdown, if !stopping => stopping = true,
+            let mut pull = prefetch
+                .take()
+                .unwrap_or_else(|| self.spawn_pull(&consumer));
+            let fetched = loop {
+                tokio::select! {
+                    result = &mut pull => {
+                        break result.map_err(|e| StreamError::nats("pulling posts", e))?;
+                    }
+                    _ = &mut shutdown, if !stopping => stopping = true,
+                    Some(done) = settling.next(), if !settling.is_empty() => {
+                        self.add(&mut stats, done)?;
                     }
                 }
             };
@@ -173,8 +188,19 @@ impl Worker {
             if messages.is_empty() {
                 continue;
             }
-            self.process_batch(&js, messages, &mut stats).await?;
-            self.stats.send_replace(stats);
+            if !stopping {
+                prefetch = Some(self.spawn_pull(&consumer));
+            }
+            while settling.len() >= PIPELINE_DEPTH {
+                if let Some(done) = settling.next().await {
+                    self.add(&mut stats, done)?;
+                }
+            }
+            let batch = self.publish_batch(&js, messages).await?;
+            settling.push(tokio::spawn(settle_batch(batch, self.cfg.retry_delay())));
+        }
+        while let Some(done) = settling.next().await {
+            self.add(&mut stats, done)?;
         }
         // Acks are fire-and-forget publishes; make sure they left before the caller drops us.
         self.client
@@ -185,14 +211,37 @@ impl Worker {
         Ok(stats)
     }
 
-    async fn process_batch(
+    fn spawn_pull(&self, consumer: &PullConsumer) -> JoinHandle<PullResult> {
+        tokio::spawn(next_batch(
+            consumer.clone(),
+            self.cfg.batch,
+            self.cfg.fetch_wait(),
+        ))
+    }
+
+    fn add(
+        &self,
+        stats: &mut WorkerStats,
+        done: Result<WorkerStats, tokio::task::JoinError>,
+    ) -> Result<(), StreamError> {
+        let delta = done.map_err(|e| StreamError::nats("settling batch", e))?;
+        stats.received += delta.received;
+        stats.screened += delta.screened;
+        stats.flagged += delta.flagged;
+        stats.rejected += delta.rejected;
+        stats.retried += delta.retried;
+        stats.batches += delta.batches;
+        self.stats.send_replace(*stats);
+        Ok(())
+    }
+
+    /// Screens a batch and publishes its results (or rejection records) without waiting for
+    /// JetStream's acknowledgements; [`settle_batch`] waits for them.
+    async fn publish_batch(
         &self,
         js: &jetstream::Context,
         messages: Vec<jetstream::Message>,
-        stats: &mut WorkerStats,
-    ) -> Result<(), StreamError> {
-        stats.received += messages.len() as u64;
-        stats.batches += 1;
+    ) -> Result<PublishedBatch, StreamError> {
         let inputs: Vec<(Bytes, String, u64)> = messages
             .iter()
             .map(|m| {
@@ -211,14 +260,12 @@ impl Worker {
         .await
         .map_err(|e| StreamError::nats("screening batch", e))?;
 
-        // Publish every result first, then wait for their acknowledgements together: one round
-        // trip per batch rather than per post.
-        let mut pending = Vec::with_capacity(outcomes.len());
-        for (message, outcome) in messages.iter().zip(outcomes) {
+        let max_payload = self.client.server_info().max_payload;
+        let mut posts = Vec::with_capacity(messages.len());
+        for (message, outcome) in messages.into_iter().zip(outcomes) {
             let outcome = match outcome {
-                Outcome::Screened { payload, .. }
-                    if payload.len() > self.client.server_info().max_payload =>
-                {
+                // Headers (the Nats-Msg-Id) count against the limit too; keep a margin for them.
+                Outcome::Screened { payload, .. } if payload.len() + 1024 > max_payload => {
                     let seq = message.info().map(|i| i.stream_sequence).unwrap_or(0);
                     rejection(
                         format!(
@@ -249,69 +296,90 @@ impl Worker {
                     subject,
                     PublishMessage::build().payload(payload).message_id(msg_id),
                 )
-                .await;
-            pending.push((kind, ack));
+                .await
+                .map_err(|e| e.to_string());
+            posts.push(PublishedPost { message, kind, ack });
         }
-        let mut acks = Vec::with_capacity(pending.len());
-        let mut kinds = Vec::with_capacity(pending.len());
-        for (kind, ack) in pending {
-            kinds.push(kind);
-            acks.push(async move {
-                match ack {
-                    Ok(future) => future.await.map(|_| ()).map_err(|e| e.to_string()),
-                    Err(e) => Err(e.to_string()),
-                }
-            });
-        }
-        let results = futures_util::future::join_all(acks).await;
+        Ok(PublishedBatch { posts })
+    }
+}
 
-        for ((message, kind), stored) in messages.iter().zip(kinds).zip(results) {
-            match stored {
-                Ok(()) => {
-                    match kind {
-                        Some(flagged) => {
-                            stats.screened += 1;
-                            stats.flagged += u64::from(flagged);
-                        }
-                        None => stats.rejected += 1,
-                    }
-                    // If this ack is lost the post comes back after ack_wait and its result is
-                    // deduplicated; nothing to do but log.
-                    if let Err(e) = message.ack().await {
-                        tracing::warn!(error = %e, "could not acknowledge post");
-                    }
+/// How many batches may be awaiting their result acknowledgements at once.
+const PIPELINE_DEPTH: usize = 2;
+
+struct PublishedPost {
+    message: jetstream::Message,
+    /// `Some(flagged)` for a screening result, `None` for a rejection record.
+    kind: Option<bool>,
+    ack: Result<PublishAckFuture, String>,
+}
+
+struct PublishedBatch {
+    posts: Vec<PublishedPost>,
+}
+
+/// Waits for every result of a batch to be stored, then acknowledges its post; a post whose
+/// result was not stored is handed back for a retry after `retry_delay`. Returns the counts.
+async fn settle_batch(batch: PublishedBatch, retry_delay: Duration) -> WorkerStats {
+    let mut stats = WorkerStats {
+        received: batch.posts.len() as u64,
+        batches: 1,
+        ..WorkerStats::default()
+    };
+    let (messages, waits): (Vec<_>, Vec<_>) = batch
+        .posts
+        .into_iter()
+        .map(|p| {
+            let wait = async move {
+                match p.ack {
+                    Ok(future) => future.await.map(|_| ()).map_err(|e| e.to_string()),
+                    Err(e) => Err(e),
                 }
-                Err(e) => {
-                    stats.retried += 1;
-                    tracing::warn!(error = %e, "result not stored, post will be retried");
-                    if let Err(e) = message
-                        .ack_with(AckKind::Nak(Some(self.cfg.retry_delay())))
-                        .await
-                    {
-                        tracing::warn!(error = %e, "could not hand post back");
+            };
+            ((p.message, p.kind), wait)
+        })
+        .unzip();
+    let stored = futures_util::future::join_all(waits).await;
+    for ((message, kind), stored) in messages.into_iter().zip(stored) {
+        match stored {
+            Ok(()) => {
+                match kind {
+                    Some(flagged) => {
+                        stats.screened += 1;
+                        stats.flagged += u64::from(flagged);
                     }
+                    None => stats.rejected += 1,
+                }
+                // If this ack is lost the post comes back after ack_wait and its result is
+                // deduplicated; nothing to do but log.
+                if let Err(e) = message.ack().await {
+                    tracing::warn!(error = %e, "could not acknowledge post");
+                }
+            }
+            Err(e) => {
+                stats.retried += 1;
+                tracing::warn!(error = %e, "result not stored, post will be retried");
+                if let Err(e) = message.ack_with(AckKind::Nak(Some(retry_delay))).await {
+                    tracing::warn!(error = %e, "could not hand post back");
                 }
             }
         }
-        Ok(())
     }
+    stats
 }
 
 /// Takes what is waiting (up to `batch`) without waiting; when nothing is, waits up to
 /// `fetch_wait_ms` for the first new post, so an idle worker neither spins nor delays a trickle of
 /// posts by a full batch timeout.
-async fn next_batch(
-    consumer: &PullConsumer,
-    cfg: &StreamConfig,
-) -> Result<Vec<jetstream::Message>, async_nats::Error> {
+async fn next_batch(consumer: PullConsumer, batch: usize, wait: Duration) -> PullResult {
     let mut messages = collect(
         consumer
             .fetch()
-            .max_messages(cfg.batch)
-            .expires(cfg.fetch_wait())
+            .max_messages(batch)
+            .expires(wait)
             .messages()
             .await?,
-        cfg.batch,
+        batch,
     )
     .await?;
     if messages.is_empty() {
@@ -319,7 +387,7 @@ async fn next_batch(
             consumer
                 .batch()
                 .max_messages(1)
-                .expires(cfg.fetch_wait())
+                .expires(wait)
                 .messages()
                 .await?,
             1,
@@ -328,6 +396,8 @@ async fn next_batch(
     }
     Ok(messages)
 }
+
+type PullResult = Result<Vec<jetstream::Message>, async_nats::Error>;
 
 async fn collect(
     mut batch: async_nats::jetstream::consumer::pull::Batch,
