@@ -265,8 +265,20 @@ impl Regions {
             self.agree(&fine)?
         } else {
             let base = self.agree(&coarse)?;
+            // Keep only district readings inside the answer: "Jl. Merdeka, Tarakan Barat, Kota
+            // Tarakan" names kecamatan Merdeka (Sumatera Utara) by accident, Tarakan Barat on
+            // purpose; and a kecamatan name used in many regencies becomes unique.
             let mut with_fine = coarse.clone();
-            with_fine.extend(fine.iter().cloned());
+            with_fine.extend(
+                fine.iter()
+                    .map(|g| {
+                        g.iter()
+                            .copied()
+                            .filter(|&c| self.is_within(c, base))
+                            .collect::<Vec<u32>>()
+                    })
+                    .filter(|g| !g.is_empty()),
+            );
             match self.agree(&with_fine) {
                 Some(refined) if self.is_within(refined, base) => refined,
                 _ => base,
@@ -550,6 +562,13 @@ mod tests {
             Some("65.01.05")
         );
         assert_eq!(code("  Kota   Tarakan!! ").as_deref(), Some("65.71"));
+        assert_eq!(
+            code("Jl. Merdeka No. 5, Tarakan Barat, Kota Tarakan").as_deref(),
+            Some("65.71.01")
+        );
+        assert_eq!(code("Solo").as_deref(), Some("33.72"));
+        assert_eq!(code("Kab Bandung Barat").as_deref(), Some("32.17"));
+        assert_eq!(code("Bandung").as_deref(), Some("32"));
         assert_eq!(code("Provinsi Kalimantan Timur").as_deref(), Some("64"));
         assert_eq!(code("Kepulauan Riau").as_deref(), Some("21"));
         assert_eq!(code("Riau").as_deref(), Some("14"));
