@@ -3,7 +3,8 @@
 //!
 //! Scoring, per category: every matched rule id counts once. Terms add their weight; boosts add theirs
 //! only when the category already has a term, and never more than 1.5x the term evidence (so weak
-//! cues cannot pile up into a finding); dampeners subtract; the sum `s` becomes `1 - exp(-s)`. A
+//! cues cannot pile up into a finding); dampeners `d` shrink the sum `s` to `s * exp(-d)`; the score is
+//! `1 - exp(-s)`. A
 //! category with `[[combination]]` rules that are not met is capped below the threshold. Every
 //! contribution is a [`Reason`] with the original span, so the score can be explained line by line.
 
@@ -167,6 +168,7 @@ impl Engine {
         let mut sense_unless = vec![false; lex.senses.len()];
         let mut first_boost: BTreeMap<u32, (usize, Hit)> = BTreeMap::new();
         let mut first_dampen: BTreeMap<u32, (usize, Hit)> = BTreeMap::new();
+        let mut dampen_counts: BTreeMap<u32, u32> = BTreeMap::new();
         let mut first_minor: BTreeMap<u32, (usize, Hit)> = BTreeMap::new();
         let mut goods: Option<(usize, Hit)> = None;
         let mut pills: Vec<(usize, Hit)> = Vec::new();
@@ -181,6 +183,7 @@ impl Engine {
                     }
                     Target::Dampen(i) if f != DECLARED => {
                         first_dampen.entry(i).or_insert((f, *h));
+                        *dampen_counts.entry(i).or_insert(0) += 1;
                     }
                     Target::Minor(i) if f != DECLARED => {
                         first_minor.entry(i).or_insert((f, *h));
@@ -217,7 +220,11 @@ impl Engine {
                 suppressed.entry(i).or_insert((*f, *h, sense));
                 continue;
             }
-            kept.entry(i).or_insert((*f, *h));
+            // Keep the longest hit per rule ("pil double l" over "pil double") for the explanation.
+            let e = kept.entry(i).or_insert((*f, *h));
+            if e.0 == *f && h.start <= e.1.start && h.end > e.1.end {
+                *e = (*f, *h);
+            }
         }
         for (i, (f, h, sense)) in &suppressed {
             if kept.contains_key(i) {
@@ -398,11 +405,15 @@ impl Engine {
         }
         for (&i, (f, h)) in &first_dampen {
             let rule = &lex.dampens[i as usize];
+            // Several distinct words of one dampening rule (news: "ditangkap", "tersangka", "barang
+            // bukti") weigh more than one, with diminishing returns: up to twice the rule weight.
+            let n = dampen_counts.get(&i).copied().unwrap_or(1) as f32;
+            let w = rule.rule.weight * (1.0 + 0.5 * (n - 1.0)).min(2.0);
             let mut applied = false;
             for c in &self.dampen_cats[i as usize] {
                 let e = st.get_mut(c).unwrap();
                 if e.terms > 0.0 || e.extra > 0.0 {
-                    e.dampens += rule.rule.weight;
+                    e.dampens += w;
                     applied = true;
                 }
             }
@@ -417,8 +428,8 @@ impl Engine {
                     start: a,
                     end: b,
                     matched: matched(*f, a, b),
-                    weight: -rule.rule.weight,
-                    note: rule.rule.note.clone(),
+                    weight: -w,
+                    note: if n > 1.0 { format!("{} ({} kata)", rule.rule.note, n) } else { rule.rule.note.clone() },
                 });
             }
         }
@@ -451,7 +462,9 @@ impl Engine {
         for (c, e) in &st {
             let evidence = e.terms + e.extra;
             let boost = e.boosts.min(BOOST_CAP).min(evidence * BOOST_RATIO);
-            let raw = (evidence + boost - e.dampens.min(DAMPEN_CAP)).max(0.0);
+            // Dampening is multiplicative: news or education context shrinks the whole evidence,
+            // including the sale words a news article quotes.
+            let raw = (evidence + boost) * (-e.dampens.min(DAMPEN_CAP)).exp();
             let mut score = 1.0 - (-raw).exp();
             for comb in lex.combinations.iter().filter(|k| k.category == Some(*c)) {
                 let met = comb

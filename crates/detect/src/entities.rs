@@ -98,7 +98,8 @@ pub(crate) fn e164(raw: &str) -> Option<String> {
     } else {
         &d
     };
-    if !national.starts_with('8') || !(9..=12).contains(&national.len()) {
+    // 0800 is toll-free, not a mobile: handled by TOLL_FREE.
+    if !national.starts_with('8') || national.starts_with("800") || !(9..=12).contains(&national.len()) {
         return None;
     }
     Some(format!("+62{national}"))

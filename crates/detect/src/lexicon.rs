@@ -444,7 +444,9 @@ impl Lexicon {
                     if a.2 == b.2 {
                         continue;
                     }
-                    if a.0 == b.0 && a.1 == b.1 {
+                    // Layered contexts (shared + category file) may repeat a word on purpose; two
+                    // TERMS of one category with the same variant would double-count it.
+                    if a.0 == b.0 && a.1 == b.1 && a.1 > 0 {
                         issues.push(LexiconIssue {
                             file: b.3.clone(),
                             message: format!("term `{k}` appears in both `{}` and `{}`", a.2, b.2),
@@ -535,7 +537,7 @@ mod tests {
     fn builtin_parses_and_has_a_version() {
         let lex = Lexicon::builtin();
         assert!(!lex.version().is_empty());
-        assert!(lex.terms.len() > 50);
+        assert!(lex.terms.len() > 40);
         for c in Category::ALL {
             assert!(
                 lex.terms.iter().any(|t| t.category == Some(c)),
