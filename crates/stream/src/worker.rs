@@ -431,7 +431,27 @@ fn screen_one(
         Ok(post) => post,
         Err(reason) => return rejection(reason, stream, sequence, subject, payload),
     };
-    let screening = engine.screen(&post.as_post());
+    // An engine bug on one odd post must not kill the worker, nor every worker the post is
+    // redelivered to after it: the post is rejected with the reason instead.
+    let screening = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        engine.screen(&post.as_post())
+    })) {
+        Ok(screening) => screening,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            return rejection(
+                format!("screening engine failed on this post: {what}"),
+                stream,
+                sequence,
+                subject,
+                payload,
+            );
+        }
+    };
     let flagged = screening.flagged;
     let msg_id = post.message_id();
     let result_subject = cfg.result_subject(post.platform.as_deref());
@@ -470,5 +490,62 @@ fn rejection(
     Outcome::Rejected {
         msg_id,
         payload: Bytes::from(json),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_post_becomes_a_result_on_its_platform_subject() {
+        let engine = Engine::builtin();
+        let cfg = StreamConfig::default();
+        let payload = br#"{"id":"p9","text":"kaos polos","platform":"Shopee","extra":true}"#;
+        let Outcome::Screened {
+            subject,
+            msg_id,
+            payload,
+            flagged,
+        } = screen_one(&engine, &cfg, payload, "patroli.posts.shopee", 3)
+        else {
+            panic!("a valid post must be screened");
+        };
+        assert_eq!(subject, "patroli.screened.shopee");
+        assert_eq!(msg_id, "shopee/p9");
+        let result: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+        assert_eq!(result["id"], "p9");
+        assert_eq!(result["platform"], "Shopee");
+        assert_eq!(result["flagged"], flagged);
+        let expected = engine.screen(&patroli_detect::Post {
+            text: "kaos polos",
+            ..Default::default()
+        });
+        assert_eq!(result["lexicon_version"], expected.lexicon_version.as_str());
+        assert_eq!(
+            result["categories"],
+            serde_json::to_value(&expected.categories).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_malformed_message_becomes_a_rejection() {
+        let engine = Engine::builtin();
+        let cfg = StreamConfig::default();
+        let Outcome::Rejected { msg_id, payload } =
+            screen_one(&engine, &cfg, br#"{"id":"p9"}"#, "patroli.posts.x", 41)
+        else {
+            panic!("a post without text must be rejected");
+        };
+        assert_eq!(msg_id, "rejected/PATROLI_POSTS/41");
+        let record: RejectedRecord = serde_json::from_slice(&payload).unwrap();
+        assert!(
+            record.reason.contains("missing field `text`"),
+            "{}",
+            record.reason
+        );
+        assert_eq!(record.stream_sequence, 41);
+        assert_eq!(record.subject, "patroli.posts.x");
+        assert_eq!(record.original, r#"{"id":"p9"}"#);
     }
 }
