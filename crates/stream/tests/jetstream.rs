@@ -117,6 +117,18 @@ impl Fixture {
         out
     }
 
+    /// (delivered but unacknowledged, not yet delivered) on the workers' consumer.
+    async fn consumer_pending(&self) -> (usize, u64) {
+        let mut consumer: jetstream::consumer::PullConsumer = self
+            .stream(&self.cfg.stream_posts)
+            .await
+            .get_consumer(&self.cfg.durable)
+            .await
+            .expect("consumer exists");
+        let info = consumer.info().await.expect("consumer info");
+        (info.num_ack_pending, info.num_pending)
+    }
+
     async fn publish(&self, input: &str) -> PublishReport {
         publish_posts(&self.client, &self.cfg, input.as_bytes())
             .await
@@ -349,6 +361,7 @@ async fn two_workers_screen_every_post_exactly_once() {
 
     // Every post was acknowledged, so the work queue is empty.
     assert_eq!(fx.message_count(&fx.cfg.stream_posts).await, 0);
+    assert_eq!(fx.consumer_pending().await, (0, 0));
 }
 
 #[tokio::test]
@@ -496,4 +509,36 @@ async fn existing_stream_with_wrong_storage_is_reported() {
     };
     let err = ensure_streams(&fx.client, &cfg).await.unwrap_err();
     assert!(err.to_string().contains("storage Memory"), "{err}");
+}
+
+#[tokio::test]
+async fn a_stopped_worker_leaves_no_post_unacknowledged() {
+    let Some(fx) = Fixture::new().await else {
+        return;
+    };
+    const N: usize = 5000;
+    let input: Vec<String> = (0..N)
+        .map(|i| post(&format!("s{i}"), None, "jual sepatu"))
+        .collect();
+    assert_eq!(fx.publish(&input.join("\n")).await.stored, N as u64);
+
+    // Stop as soon as the first batch is through, with most of the queue still waiting.
+    let mut w = start_worker(&fx.cfg).await;
+    wait_for(&mut [&mut w], |t| t.screened > 0).await;
+    let stats = w.stop().await;
+    assert!(stats.screened < N as u64, "{stats:?}");
+    assert_eq!(stats.received, stats.screened, "{stats:?}");
+    // Whatever the worker had pulled is settled: nothing waits for ack_wait to run out, and the
+    // queue holds exactly the posts it did not screen.
+    let (unacked, waiting) = fx.consumer_pending().await;
+    assert_eq!(unacked, 0);
+    assert_eq!(waiting, N as u64 - stats.screened);
+    assert_eq!(
+        fx.message_count(&fx.cfg.stream_posts).await,
+        N as u64 - stats.screened
+    );
+    assert_eq!(
+        fx.message_count(&fx.cfg.stream_results).await,
+        stats.screened
+    );
 }
