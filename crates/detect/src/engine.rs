@@ -12,6 +12,7 @@ use crate::entities;
 use crate::lexicon::{Lexicon, LexiconError, context_categories};
 use crate::matcher::{Hit, Matcher, Target};
 use crate::normalize::{Normalized, Normalizer};
+use crate::structure;
 use crate::{Category, Entity, EntityKind, Field, Post, Reason, ReasonKind, Screening, Severity};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -23,6 +24,10 @@ const BOOST_RATIO: f32 = 1.5;
 /// Dampeners never take away more than this.
 const DAMPEN_CAP: f32 = 2.5;
 /// Extra sexual-exploitation weight of a minor signal (on top of the lexicon weight).
+/// Weight of a session price list (`ST 300 LT 800`) for sexual exploitation.
+const SESSION_PRICE_WEIGHT: f32 = 0.6;
+/// Weight of an implausible pay figure as a TPPO lure.
+const HIGH_PAY_WEIGHT: f32 = 0.3;
 const CRITICAL_NOTE: &str = "Indikasi anak di bawah umur dalam konten seksual: prioritas kritis";
 
 #[derive(Debug, Clone)]
@@ -181,7 +186,7 @@ impl Engine {
                     Target::Boost(i) if f != DECLARED => {
                         first_boost.entry(i).or_insert((f, *h));
                     }
-                    Target::Dampen(i) if f != DECLARED => {
+                    Target::Dampen(i) if f != DECLARED && !negated(&s.norm[f].text, h.start) => {
                         first_dampen.entry(i).or_insert((f, *h));
                         *dampen_counts.entry(i).or_insert(0) += 1;
                     }
@@ -204,6 +209,16 @@ impl Engine {
                 }
             }
         }
+        // A dampener inside a term ("wisata" in "visa wisata") is part of that term, not context.
+        let in_term = |f: usize, h: &Hit| {
+            term_hits.iter().any(|(f2, t)| {
+                *f2 == f
+                    && t.start <= h.start
+                    && h.end <= t.end
+                    && (t.end - t.start) > (h.end - h.start)
+            })
+        };
+        first_dampen.retain(|_, (f, h)| !in_term(*f, h));
         let sense_active: Vec<bool> = (0..lex.senses.len())
             .map(|i| sense_cue[i] && !sense_unless[i])
             .collect();
@@ -282,6 +297,55 @@ impl Engine {
             .iter()
             .map(|c| (*c, CategoryState::default()))
             .collect();
+        // Structural signals (session prices, implausible pay) count as plain terms.
+        let mut structural: Vec<(usize, structure::Signal, usize, usize)> = Vec::new();
+        for f in [TITLE, TEXT] {
+            let mut found = Vec::new();
+            structure::scan(&s.norm[f].text, &mut found);
+            structural.extend(found.into_iter().map(|(sig, a, b)| (f, sig, a, b)));
+        }
+        let mut seen_signal = Vec::new();
+        for &(f, sig, a, b) in &structural {
+            if seen_signal.contains(&sig) {
+                continue;
+            }
+            seen_signal.push(sig);
+            let (c, rule, weight, group, note) = match sig {
+                structure::Signal::SessionPrice => (
+                    Category::SexualExploitation,
+                    "sex.session_price",
+                    SESSION_PRICE_WEIGHT,
+                    None,
+                    "Tarif per sesi (ST/LT + harga)",
+                ),
+                structure::Signal::HighPay => (
+                    Category::TraffickingRecruitment,
+                    "tppo.high_pay_amount",
+                    HIGH_PAY_WEIGHT,
+                    Some("lure"),
+                    "Gaji tidak wajar (jutaan rupiah / mata uang asing)",
+                ),
+            };
+            let e = st.get_mut(&c).unwrap();
+            e.terms += weight;
+            e.has_plain_term = true;
+            if let Some(g) = group {
+                e.groups.push(g.to_string());
+            }
+            let (oa, ob) = s.norm[f].original_span(a, b);
+            reasons.push(Reason {
+                rule: rule.into(),
+                kind: ReasonKind::Term,
+                category: Some(c),
+                field: field_of(f),
+                start: oa,
+                end: ob,
+                matched: sources[f][oa..ob].to_string(),
+                weight,
+                note: note.into(),
+            });
+        }
+
         let boost_spans: Vec<(Category, usize, usize, usize)> = s
             .hits
             .iter()
@@ -295,13 +359,15 @@ impl Engine {
             })
             .flat_map(|(i, f, a, b)| {
                 let b_rule = &lex.boosts[i as usize];
-                // Only category-specific boosts vouch for a contextual term.
-                let cats: Vec<Category> =
-                    if b_rule.category.is_some() || !b_rule.rule.categories.is_empty() {
-                        self.boost_cats[i as usize].clone()
-                    } else {
-                        Vec::new()
-                    };
+                // Only specific boosts vouch for a contextual term: category-specific ones of some
+                // weight, or strong shared ones ("kirim rahasia").
+                let specific = b_rule.category.is_some() || !b_rule.rule.categories.is_empty();
+                let w = b_rule.rule.weight;
+                let cats: Vec<Category> = if (specific && w >= 0.3) || w >= 0.5 {
+                    self.boost_cats[i as usize].clone()
+                } else {
+                    Vec::new()
+                };
                 cats.into_iter().map(move |c| (c, f, a, b))
             })
             .collect();
@@ -322,10 +388,17 @@ impl Engine {
                     .iter()
                     .any(|&(bc, bf, a, b)| bc == c && !overl(bf, a, b))
                 || (c == Category::Drugs && disguise_weight > 0.0)
-                || kept.iter().any(|(&j, (f2, h2))| {
-                    j != i
-                        && lex.terms[j as usize].category == Some(c)
+                || term_hits.iter().any(|(f2, h2)| {
+                    let Target::Term(j) = h2.target else {
+                        return false;
+                    };
+                    let other = &lex.terms[j as usize];
+                    other.category == Some(c)
+                        && other.rule.vouches
+                        && t.rule.vouches
+                        && kept.contains_key(&j)
                         && !(f2 == f && h2.start < h.end && h.start < h2.end)
+                        && s.norm[*f2].text[h2.start..h2.end] != s.norm[*f].text[h.start..h.end]
                 });
             let (a, b) = span(*f, h);
             if !supported {
@@ -408,7 +481,7 @@ impl Engine {
             // Several distinct words of one dampening rule (news: "ditangkap", "tersangka", "barang
             // bukti") weigh more than one, with diminishing returns: up to twice the rule weight.
             let n = dampen_counts.get(&i).copied().unwrap_or(1) as f32;
-            let w = rule.rule.weight * (1.0 + 0.5 * (n - 1.0)).min(2.0);
+            let w = rule.rule.weight * (1.0 + 0.5 * (n - 1.0)).min(3.0);
             let mut applied = false;
             for c in &self.dampen_cats[i as usize] {
                 let e = st.get_mut(c).unwrap();
@@ -429,7 +502,11 @@ impl Engine {
                     end: b,
                     matched: matched(*f, a, b),
                     weight: -w,
-                    note: if n > 1.0 { format!("{} ({} kata)", rule.rule.note, n) } else { rule.rule.note.clone() },
+                    note: if n > 1.0 {
+                        format!("{} ({} kata)", rule.rule.note, n)
+                    } else {
+                        rule.rule.note.clone()
+                    },
                 });
             }
         }
@@ -597,6 +674,23 @@ impl Engine {
             }
         }
     }
+}
+
+/// Whether the word before `at` negates what follows ("tanpa operasi", "tidak perlu BP2MI").
+fn negated(text: &str, at: usize) -> bool {
+    let before = text[..at].trim_end();
+    let mut words = before.rsplit(' ');
+    let w1 = words.next().unwrap_or("");
+    let w2 = words.next().unwrap_or("");
+    const NEG: &[&str] = &[
+        "tidak", "tanpa", "bukan", "belum", "usah", "perlu", "jangan", "anti", "non", "no",
+    ];
+    NEG.contains(&w1)
+        || (NEG.contains(&w2)
+            && matches!(
+                w1,
+                "perlu" | "lewat" | "melalui" | "ke" | "ada" | "pakai" | "pake" | "usah" | "butuh"
+            ))
 }
 
 #[cfg(test)]

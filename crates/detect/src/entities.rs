@@ -99,7 +99,10 @@ pub(crate) fn e164(raw: &str) -> Option<String> {
         &d
     };
     // 0800 is toll-free, not a mobile: handled by TOLL_FREE.
-    if !national.starts_with('8') || national.starts_with("800") || !(9..=12).contains(&national.len()) {
+    if !national.starts_with('8')
+        || national.starts_with("800")
+        || !(9..=12).contains(&national.len())
+    {
         return None;
     }
     Some(format!("+62{national}"))

@@ -84,6 +84,14 @@ pub struct TermRule {
     /// Overrides the file's category.
     #[serde(default)]
     pub category: Option<Category>,
+    /// Whether a hit of this term supports another contextual term (false for generic words such as
+    /// "obat" or "butir", so two generic words cannot vouch for each other).
+    #[serde(default = "yes")]
+    pub vouches: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

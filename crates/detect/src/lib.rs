@@ -14,6 +14,7 @@ mod engine;
 mod entities;
 pub mod lexicon;
 mod matcher;
+mod structure;
 pub use engine::Engine;
 pub use lexicon::{Lexicon, LexiconError, LexiconIssue};
 

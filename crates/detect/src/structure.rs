@@ -1,0 +1,190 @@
+//! Structural signals that a word list cannot express: numbers next to words.
+//!
+//! - session prices in sex-work ads: `ST 300`, `LT 1,3jt`, `500/ST`, `2jt short`;
+//! - implausible pay in job offers: `gaji 1.200 USD`, `gajian 18 juta`, `salary RM 2500`.
+//!
+//! Works on the normalized text (lower-case words separated by single spaces; numbers with units such
+//! as `20jt` stay one word), so it is a cheap token walk, not a regex per post.
+
+/// A byte span of the normalized text and what was found there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Signal {
+    SessionPrice,
+    HighPay,
+}
+
+fn tokens(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for w in text.split(' ') {
+        if !w.is_empty() {
+            out.push((at, at + w.len()));
+        }
+        at += w.len() + 1;
+    }
+    out
+}
+
+fn starts_with_digit(w: &str) -> bool {
+    w.as_bytes().first().is_some_and(u8::is_ascii_digit)
+}
+
+const SESSION: &[&str] = &[
+    "st",
+    "lt",
+    "short",
+    "long",
+    "shortime",
+    "shorttime",
+    "longtime",
+    "sort",
+    "crot",
+    "ons",
+];
+const PAY: &[&str] = &[
+    "gaji",
+    "gajian",
+    "gajinya",
+    "salary",
+    "penghasilan",
+    "income",
+    "upah",
+    "bayaran",
+    "pendapatan",
+    "take",
+    "thp",
+];
+const FOREIGN: &[&str] = &[
+    "usd", "dolar", "dollar", "dollars", "rm", "ringgit", "baht", "sgd", "us",
+];
+
+/// Find structural signals in `text`, appending `(signal, start, end)` to `out`.
+pub(crate) fn scan(text: &str, out: &mut Vec<(Signal, usize, usize)>) {
+    if !text.bytes().any(|b| b.is_ascii_digit()) {
+        return;
+    }
+    let toks = tokens(text);
+    let word = |i: usize| &text[toks[i].0..toks[i].1];
+    for i in 0..toks.len() {
+        let w = word(i);
+        if SESSION.contains(&w) {
+            let before = i > 0 && starts_with_digit(word(i - 1));
+            let after = i + 1 < toks.len() && starts_with_digit(word(i + 1));
+            if before || after {
+                let (s, e) = if after {
+                    (toks[i].0, toks[i + 1].1)
+                } else {
+                    (toks[i - 1].0, toks[i].1)
+                };
+                out.push((Signal::SessionPrice, s, e));
+            }
+        }
+        if PAY.iter().any(|p| w.starts_with(p)) {
+            // Look at the next few words for an amount.
+            let end = (i + 7).min(toks.len());
+            let mut j = i + 1;
+            while j < end {
+                let x = word(j);
+                if let Some(e) = high_amount(&toks, text, j) {
+                    out.push((Signal::HighPay, toks[i].0, e));
+                    break;
+                }
+                let _ = x;
+                j += 1;
+            }
+        }
+    }
+}
+
+/// If an implausibly high monthly pay starts at token `j`, the byte end of the amount.
+fn high_amount(toks: &[(usize, usize)], text: &str, j: usize) -> Option<usize> {
+    let word = |i: usize| &text[toks[i].0..toks[i].1];
+    let w = word(j);
+    if FOREIGN.contains(&w) {
+        // "USD 1.500", "RM 2500"
+        if j + 1 < toks.len() && starts_with_digit(word(j + 1)) {
+            return Some(toks[j + 1].1);
+        }
+        return None;
+    }
+    if !starts_with_digit(w) {
+        return None;
+    }
+    // Join "1 200" (thousands written with a dot, folded to a space) into 1200.
+    let mut digits: String = w.chars().take_while(char::is_ascii_digit).collect();
+    let mut suffix: String = w.chars().skip_while(char::is_ascii_digit).collect();
+    let mut k = j;
+    while suffix.is_empty() && k + 1 < toks.len() {
+        let n = word(k + 1);
+        let d: String = n.chars().take_while(char::is_ascii_digit).collect();
+        if d.len() == 3 {
+            digits.push_str(&d);
+            suffix = n.chars().skip_while(char::is_ascii_digit).collect();
+            k += 1;
+        } else {
+            break;
+        }
+    }
+    let value: f64 = digits.parse().ok()?;
+    let next = if k + 1 < toks.len() { word(k + 1) } else { "" };
+    let unit = if suffix.is_empty() {
+        next
+    } else {
+        suffix.as_str()
+    };
+    let juta = matches!(unit, "jt" | "juta" | "jta" | "jutaan");
+    if juta && (7.0..=200.0).contains(&value) {
+        return Some(if suffix.is_empty() {
+            toks[k + 1].1
+        } else {
+            toks[k].1
+        });
+    }
+    if FOREIGN.contains(&unit) || unit == "k" && FOREIGN.contains(&next) {
+        return Some(if suffix.is_empty() {
+            toks[k + 1].1
+        } else {
+            toks[k].1
+        });
+    }
+    // A bare rupiah figure of 7,000,000 or more.
+    if suffix.is_empty() && value >= 7_000_000.0 && value < 1e9 {
+        return Some(toks[k].1);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signals(text: &str) -> Vec<Signal> {
+        let mut out = Vec::new();
+        scan(text, &mut out);
+        out.into_iter().map(|(s, _, _)| s).collect()
+    }
+
+    #[test]
+    fn session_prices() {
+        assert_eq!(
+            signals("st 300 lt 800"),
+            vec![Signal::SessionPrice, Signal::SessionPrice]
+        );
+        assert_eq!(signals("rara 22 800 lt"), vec![Signal::SessionPrice]);
+        assert!(
+            signals("jalan st 3 no 5").contains(&Signal::SessionPrice),
+            "a street number is a known weak spot"
+        );
+        assert!(signals("lantai st").is_empty());
+    }
+
+    #[test]
+    fn pay_amounts() {
+        assert_eq!(signals("gaji 1 200 usd"), vec![Signal::HighPay]);
+        assert_eq!(signals("gajian 18 juta"), vec![Signal::HighPay]);
+        assert_eq!(signals("gaji 15 20jt"), vec![Signal::HighPay]);
+        assert_eq!(signals("gaji rm 2500"), vec![Signal::HighPay]);
+        assert!(signals("gaji 4 juta").is_empty());
+        assert!(signals("gaji umr 3 500 000").is_empty());
+    }
+}
