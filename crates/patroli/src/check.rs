@@ -8,6 +8,7 @@ use crate::input::InputId;
 use crate::scan::ScanResult;
 use anyhow::Context;
 use patroli_detect::Post;
+use std::io::Write as _;
 use std::io::{IsTerminal, Read};
 
 #[derive(Debug, clap::Args)]
@@ -56,14 +57,17 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
         price: args.price,
     };
     let screening = engine.screen(&post);
+    let mut out = std::io::stdout().lock();
     if args.json {
         let id = InputId::Text("check".into());
-        println!(
+        writeln!(
+            out,
             "{}",
             serde_json::to_string(&ScanResult::new(&id, &screening))?
-        );
+        )?;
     } else {
-        print!(
+        write!(
+            out,
             "{}",
             explain(
                 &text,
@@ -71,7 +75,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<Outcome> {
                 &screening,
                 args.color.enabled()
             )
-        );
+        )?;
     }
     Ok(Outcome::Success)
 }

@@ -12,6 +12,7 @@ use crate::input::{InputFormat, InputPost, Source};
 use crate::scan::{Tally, progress_bar, screen_sources};
 use patroli_detect::{Category, Screening};
 use std::fmt::Write;
+use std::io::Write as _;
 
 /// The bundled, labelled sample (see samples/README.md), compiled in so the demo needs no files.
 pub const SAMPLE: &str = include_str!("../../../samples/demo.jsonl");
@@ -50,21 +51,21 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
         },
         |_| Ok(()),
     )?;
-    print!("{}", summary(&results, &tally));
-    let mut findings: Vec<&(InputPost, Screening)> =
-        results.iter().filter(|(_, s)| s.flagged).collect();
-    findings.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", summary(&results, &tally))?;
     let color = args.color.enabled();
-    for (post, screening) in findings.into_iter().take(args.explain) {
-        println!(
+    for (post, screening) in pick_findings(&results, args.explain) {
+        writeln!(
+            out,
             "\n── {} ({}) ──",
             post.id,
             post.platform.as_deref().unwrap_or("-")
-        );
-        print!(
+        )?;
+        write!(
+            out,
             "{}",
             explain(&post.text, post.title.as_deref(), screening, color)
-        );
+        )?;
     }
     Ok(tally.outcome())
 }
@@ -113,4 +114,31 @@ fn summary(results: &[(InputPost, Screening)], tally: &Tally) -> String {
         "(clean / not flagged)", ""
     );
     out
+}
+
+/// The `n` findings to explain: the strongest of each category first (so the tour shows different
+/// kinds of evidence), then the strongest of the rest.
+fn pick_findings(results: &[(InputPost, Screening)], n: usize) -> Vec<&(InputPost, Screening)> {
+    let mut flagged: Vec<&(InputPost, Screening)> =
+        results.iter().filter(|(_, s)| s.flagged).collect();
+    flagged.sort_by(|a, b| b.1.score.total_cmp(&a.1.score));
+    let mut picked: Vec<&(InputPost, Screening)> = Vec::new();
+    for category in Category::ALL {
+        if let Some(best) = flagged
+            .iter()
+            .find(|(_, s)| s.categories.first() == Some(&category))
+        {
+            picked.push(best);
+        }
+    }
+    picked.truncate(n);
+    for candidate in &flagged {
+        if picked.len() >= n {
+            break;
+        }
+        if !picked.iter().any(|p| std::ptr::eq(*p, *candidate)) {
+            picked.push(candidate);
+        }
+    }
+    picked
 }

@@ -13,6 +13,7 @@ use patroli_detect::eval::{Evaluation, Report};
 use patroli_detect::{Category, Screening};
 use serde::Serialize;
 use std::fmt::Write;
+use std::io::Write as _;
 use std::path::PathBuf;
 
 pub const EVAL_HELP: &str = "\
@@ -97,15 +98,16 @@ pub fn run(args: EvalArgs) -> anyhow::Result<Outcome> {
     )?;
     progress.finish_and_clear();
     let report = evaluation.report();
+    let mut out = std::io::stdout().lock();
     if args.json {
         let json = JsonReport {
             report: &report,
             rejected: tally.rejected,
             posts_missed: &misses,
         };
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
     } else {
-        print!("{}", render(&report, &misses));
+        write!(out, "{}", render(&report, &misses))?;
     }
     eprintln!("evaluated {}, rejected {}", tally.scanned, tally.rejected);
     Ok(tally.outcome())

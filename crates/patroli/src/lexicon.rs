@@ -6,6 +6,7 @@ use crate::Outcome;
 use crate::engine_setup::read_lexicon_dir;
 use anyhow::Context;
 use patroli_detect::{Engine, Lexicon};
+use std::io::Write as _;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Subcommand)]
@@ -54,15 +55,17 @@ fn check(dir: Option<PathBuf>) -> anyhow::Result<Outcome> {
     };
     // Compiling the automaton catches what parsing alone cannot (e.g. patterns the engine rejects).
     Engine::new(effective).with_context(|| format!("{what} does not build an engine"))?;
+    let mut out = std::io::stdout().lock();
     for issue in &issues {
-        println!("warning: {}: {}", issue.file, issue.message);
+        writeln!(out, "warning: {}: {}", issue.file, issue.message)?;
     }
     let files = files.map(|n| format!(", {n} files")).unwrap_or_default();
-    println!(
+    writeln!(
+        out,
         "{what}: valid (version {}{files}), {} warning{}",
         version,
         issues.len(),
         if issues.len() == 1 { "" } else { "s" }
-    );
+    )?;
     Ok(Outcome::Success)
 }

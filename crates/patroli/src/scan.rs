@@ -5,13 +5,13 @@
 //! while the next one is read, and results are written in order before the chunk is dropped.
 //! A bad record never stops the run: it is reported on stderr as `line N: reason` and counted.
 
-use crate::Outcome;
 use crate::cli::EngineArgs;
 use crate::engine_setup::build_engine;
 use crate::input::{
     InputFormat, InputId, InputPost, MAX_RECORD_BYTES, RawRecord, RecordParser, RecordReader,
     Source, open_sources,
 };
+use crate::{Outcome, is_broken_pipe};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use patroli_detect::{Category, Engine, Entity, Reason, Screening, Severity};
@@ -291,14 +291,6 @@ fn record_len(record: &RawRecord) -> u64 {
         RawRecord::Data { bytes, .. } => bytes.len() as u64 + 1,
         RawRecord::TooLong { len, .. } => *len as u64 + 1,
     }
-}
-
-fn is_broken_pipe(err: &anyhow::Error) -> bool {
-    err.chain().any(|cause| {
-        cause
-            .downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
-    })
 }
 
 /// A progress bar on stderr, only when stderr is a terminal (never in pipes, logs or tests) and

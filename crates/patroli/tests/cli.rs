@@ -112,6 +112,25 @@ fn scan_jsonl_writes_one_result_per_post_in_input_order() {
     results.iter().for_each(assert_result_shape);
     let flagged = results.iter().filter(|v| v["flagged"] == true).count() as u64;
     assert_eq!(summary(&out), (50, flagged, 0));
+    // Every fifth post is an unmistakable drug sale with a phone number.
+    for v in results.iter().step_by(5) {
+        assert_eq!(v["flagged"], true, "{v}");
+        assert!(
+            v["categories"]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from("drugs")),
+            "{v}"
+        );
+        let phones: Vec<&Value> = v["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "phone")
+            .map(|e| &e["value"])
+            .collect();
+        assert_eq!(phones, [&Value::from("+6281234567890")], "{v}");
+    }
 }
 
 #[test]
@@ -372,6 +391,15 @@ fn check_explains_with_brackets_when_not_a_terminal() {
         !text.contains('\x1b'),
         "no ANSI codes when stdout is a pipe"
     );
+    assert!(text.contains("FLAGGED"), "{text}");
+    assert!(
+        text.contains("[[sabu]]"),
+        "the drug term is highlighted:\n{text}"
+    );
+    assert!(
+        text.contains("+6281234567890"),
+        "the phone is listed as an entity:\n{text}"
+    );
     // The text is shown in full; highlighted spans only add brackets around the original words.
     let shown = text
         .lines()
@@ -419,6 +447,7 @@ fn eval_reports_metrics_for_a_labelled_file() {
         let f1 = m["f1"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&f1));
     }
+    assert_eq!(v["categories"]["drugs"]["true_positives"], 1, "{v}");
     // Every listed miss is a post whose prediction differs from its labels.
     for miss in v["posts_missed"].as_array().unwrap() {
         assert_ne!(miss["expected"], miss["got"]);
@@ -481,4 +510,65 @@ fn demo_prints_a_summary_table() {
     ] {
         assert!(text.contains(category), "missing {category} in:\n{text}");
     }
+}
+
+const TEST_LEXICON: &str = r#"
+version = "test-1"
+category = "drugs"
+
+[[term]]
+id = "test.zorblax"
+variants = ["zorblax"]
+weight = 0.95
+note = "invented word for the CLI test"
+"#;
+
+#[test]
+fn lexicon_dir_extends_the_builtin_lexicon() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "extra.toml", TEST_LEXICON.as_bytes());
+    let check = run(&["lexicon", "check", dir.path().to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(0), "stderr: {}", stderr(&check));
+    assert!(String::from_utf8_lossy(&check.stdout).contains("valid"));
+
+    let input = b"{\"id\":\"z\",\"text\":\"jual zorblax murah\"}\n";
+    let rules = |out: &Output| -> Vec<String> {
+        stdout_json_lines(out)[0]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["rule"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let plain = run_stdin(&["scan"], input);
+    assert!(!rules(&plain).contains(&"test.zorblax".to_owned()));
+    let extended = run_stdin(&["scan", "--lexicon", dir.path().to_str().unwrap()], input);
+    assert_eq!(
+        extended.status.code(),
+        Some(0),
+        "stderr: {}",
+        stderr(&extended)
+    );
+    assert!(rules(&extended).contains(&"test.zorblax".to_owned()));
+    let v = &stdout_json_lines(&extended)[0];
+    assert_eq!(v["flagged"], true, "{v}");
+    // The version records both layers, so a finding says which lexicon made it.
+    assert!(
+        v["lexicon_version"].as_str().unwrap().contains("test-1"),
+        "{v}"
+    );
+}
+
+#[test]
+fn lexicon_check_names_file_and_unknown_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = TEST_LEXICON.replace("weight = 0.95", "weight = 0.95\nwieght_typo = 1");
+    write(dir.path(), "typo.toml", broken.as_bytes());
+    let out = run(&["lexicon", "check", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("typo.toml") && err.contains("wieght_typo"),
+        "stderr: {err}"
+    );
 }
