@@ -209,10 +209,13 @@ pub async fn principal(parts: &Parts, state: &AppState) -> Result<Option<Princip
         if rec.revoked_at.is_some() {
             return Err(invalid());
         }
-        // Best effort: a failed "last used" update must not fail the request.
-        if let Err(e) = store
-            .touch_api_token(rec.id, OffsetDateTime::now_utc())
-            .await
+        // "Last used" to the minute is plenty, and writing it on every ingest request would cost
+        // a database write per call. A failed update must not fail the request.
+        let now = OffsetDateTime::now_utc();
+        if rec
+            .last_used_at
+            .is_none_or(|t| now - t > time::Duration::minutes(1))
+            && let Err(e) = store.touch_api_token(rec.id, now).await
         {
             tracing::warn!(error = %e, "could not update token last_used_at");
         }

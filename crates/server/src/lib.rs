@@ -181,13 +181,9 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serve until the listener fails or the future is dropped. Client addresses are passed to
-/// handlers (log-in rate limiting needs them).
+/// handlers (log-in rate limiting needs them). Expired sessions are swept hourly meanwhile.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await
+    serve_with_shutdown(listener, state, std::future::pending()).await
 }
 
 /// Like [`serve`], stopping gracefully when `shutdown` completes (in-flight requests finish).
@@ -196,10 +192,29 @@ pub async fn serve_with_shutdown(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    let sweeper = tokio::spawn(sweep_sessions(state.clone()));
+    let result = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    sweeper.abort();
+    result
+}
+
+async fn sweep_sessions(state: AppState) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match state
+            .store()
+            .delete_expired_sessions(time::OffsetDateTime::now_utc())
+            .await
+        {
+            Ok(n) if n > 0 => tracing::info!(sessions = n, "expired sessions removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not remove expired sessions"),
+        }
+    }
 }

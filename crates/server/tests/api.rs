@@ -414,9 +414,13 @@ async fn ingest_story(db: Db) {
     assert_eq!(detail.post.location.as_deref(), Some("kota tarakan"));
 
     // A batch of 1,000 fits in one request.
+    // Long captions (about 2 MB in all) pass the ingest body limit, which is larger than the
+    // 1 MiB of other endpoints.
+    let filler = "kaos katun adem nyaman dipakai ".repeat(60);
     let big: Vec<Value> = (0..1000)
-        .map(|i| json!({"id": format!("bulk-{i}"), "text": format!("produk nomor {i}")}))
+        .map(|i| json!({"id": format!("bulk-{i}"), "text": format!("produk nomor {i}: {filler}")}))
         .collect();
+    assert!(serde_json::to_vec(&big).unwrap().len() > 1_500_000);
     let res = s
         .http
         .post(s.url("/api/v1/posts"))
@@ -887,6 +891,51 @@ async fn csrf_story(db: Db) {
         .unwrap()
         .unwrap();
     assert_eq!(detail.verdicts.len(), 3);
+
+    // Bulk decision from the queue form: every selected post, one reason.
+    let p1 = s
+        .seed_flagged("b1", "tembakau gorila ready", "tembakau gorila", None)
+        .await;
+    let p2 = s
+        .seed_flagged("b2", "jual ganja kering", "ganja", None)
+        .await;
+    let form = [
+        ("_csrf", a.csrf.as_str()),
+        ("verdict", "dismissed"),
+        ("reason", "iklan lama"),
+        ("post_id", p1.as_str()),
+        ("post_id", p2.as_str()),
+    ];
+    let res = s
+        .http
+        .post(s.url("/antrian/keputusan"))
+        .header("cookie", &cookie)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    for p in [&p1, &p2] {
+        let d = s
+            .store
+            .post_detail(p.parse().unwrap(), None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.verdicts.len(), 1);
+        assert_eq!(d.findings[0].status, patroli_core::FindingStatus::Dismissed);
+    }
+    // A form missing its fields is a 400 page, not a crash or plain text.
+    let res = s
+        .http
+        .post(&form_url)
+        .header("cookie", &cookie)
+        .form(&[("_csrf", a.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("<html"));
 }
 
 on_both!(rate_limit_story, rate_limit_sqlite, rate_limit_postgres);
@@ -1081,13 +1130,14 @@ async fn ui_story(db: Db) {
         .next()
         .unwrap()
         .to_string();
+    let crawler = s.name("crawler");
     let res = s
         .http
         .post(s.url("/admin/tokens"))
         .header("cookie", &cookies)
         .form(&[
             ("_csrf", csrf.as_str()),
-            ("name", "crawler"),
+            ("name", crawler.as_str()),
             ("platform", &s.name("webshop")),
         ])
         .send()
@@ -1135,7 +1185,7 @@ async fn ui_story(db: Db) {
         .as_array()
         .unwrap()
         .iter()
-        .find(|t| t["name"] == "crawler")
+        .find(|t| t["name"] == crawler.as_str())
         .unwrap()["id"]
         .as_str()
         .unwrap()

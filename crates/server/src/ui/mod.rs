@@ -8,11 +8,12 @@ pub mod highlight;
 pub mod i18n;
 
 use crate::AppState;
-use crate::api::{CreateTokenBody, CreateUserBody, FindingParams, fmt_time, ops};
+use crate::api::{CreateTokenBody, CreateUserBody, FindingParams, ops};
 use crate::auth::{
     self, AdminOnly, ClientAddr, Decide, PageAuthed, Permission, Principal, ReadQueue,
 };
 use crate::error::{ApiError, ErrorCode};
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -119,6 +120,14 @@ fn page_error(lang: Lang, err: ApiError) -> Response {
     (status, body).into_response()
 }
 
+/// A form that does not decode (missing or malformed field) is a 400 page, not axum's plain text.
+fn form_error(lang: Lang, e: FormRejection) -> Response {
+    page_error(
+        lang,
+        ApiError::with_message(ErrorCode::BadRequest, e.body_text()),
+    )
+}
+
 /// The frame of every page. `who` adds the navigation and the log-out form.
 fn layout(lang: Lang, title: &str, who: Option<&Principal>, content: Markup) -> Markup {
     let other = match lang {
@@ -165,6 +174,14 @@ fn csrf_input(p: &Principal) -> Markup {
             input type="hidden" name=(auth::CSRF_FIELD) value=(t);
         }
     }
+}
+
+/// Times for people: minutes are enough, and the zone is always UTC.
+fn show_time(t: time::OffsetDateTime) -> String {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&fmt)
+        .unwrap_or_default()
 }
 
 fn html_response(m: Markup) -> Response {
@@ -220,8 +237,12 @@ async fn login_submit(
     Extension(lang): Extension<Lang>,
     ClientAddr(connect): ClientAddr,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    form: Result<Form<LoginForm>, FormRejection>,
 ) -> Response {
+    let Form(form) = match form {
+        Ok(f) => f,
+        Err(e) => return form_error(lang, e),
+    };
     let client = auth::client_addr(&headers, connect, state.config().trust_forwarded_for);
     match auth::login(&state, &client, &form.username, &form.password).await {
         Ok(done) => (
@@ -414,7 +435,7 @@ async fn queue_page(
                             td { (item.platform) @if let Some(a) = &item.account_handle { br; "@" (a) } }
                             td { (item.region_code.as_deref().unwrap_or("")) @if let Some(l) = &item.location { br; small { (l) } } }
                             td { (lang.status(f.status)) }
-                            td { (fmt_time(f.created_at)) }
+                            td { (show_time(f.created_at)) }
                         }
                     }
                 }
@@ -434,8 +455,12 @@ async fn bulk_submit(
     State(state): State<AppState>,
     Extension(lang): Extension<Lang>,
     who: PageAuthed<Decide>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    pairs: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
+    let Form(pairs) = match pairs {
+        Ok(f) => f,
+        Err(e) => return form_error(lang, e),
+    };
     let get = |k: &str| {
         pairs
             .iter()
@@ -503,7 +528,7 @@ async fn post_page(
             dt { (lang.t(Msg::Location)) } dd { (post.location.as_deref().unwrap_or("")) " " (post.region_code.as_deref().unwrap_or("")) }
             @if let Some(v) = current_version { @if let Some(p) = v.price { dt { (lang.t(Msg::Price)) } dd { "Rp " (format!("{p:.0}")) } } }
             @if let Some(u) = &post.url { dt { (lang.t(Msg::Link)) } dd { a href=(safe_href(u)) rel="noopener noreferrer nofollow" target="_blank" { (u) } } }
-            dt { (lang.t(Msg::FirstSeen)) } dd { (fmt_time(post.first_seen)) }
+            dt { (lang.t(Msg::FirstSeen)) } dd { (show_time(post.first_seen)) }
         }
         h2 { (lang.t(Msg::OriginalText)) }
         @if let Some(t) = &post.title {
@@ -528,7 +553,7 @@ async fn post_page(
         } @else {
             ul #verdicts.verdicts {
                 @for v in &detail.verdicts {
-                    li { strong { (lang.verdict(v.verdict)) } " " (lang.t(Msg::By)) " " (v.username) " · " (fmt_time(v.created_at)) ": " q { (v.reason) } }
+                    li { strong { (lang.verdict(v.verdict)) } " " (lang.t(Msg::By)) " " (v.username) " · " (show_time(v.created_at)) ": " q { (v.reason) } }
                 }
             }
         }
@@ -547,7 +572,7 @@ async fn post_page(
         h2 { (lang.t(Msg::Versions)) }
         ol.versions {
             @for v in &detail.versions {
-                li { (fmt_time(v.seen_at)) ": " @if let Some(t) = &v.title { strong { (excerpt(t, 80)) } " — " } (excerpt(&v.text, 200)) }
+                li { (show_time(v.seen_at)) ": " @if let Some(t) = &v.title { strong { (excerpt(t, 80)) } " — " } (excerpt(&v.text, 200)) }
             }
         }
         h2 { (lang.t(Msg::OtherPosts)) }
@@ -595,8 +620,12 @@ async fn verdict_submit(
     Extension(lang): Extension<Lang>,
     who: PageAuthed<Decide>,
     Path(post_id): Path<String>,
-    Form(form): Form<VerdictForm>,
+    form: Result<Form<VerdictForm>, FormRejection>,
 ) -> Response {
+    let Form(form) = match form {
+        Ok(f) => f,
+        Err(e) => return form_error(lang, e),
+    };
     let Ok(id) = post_id.parse::<PostId>() else {
         return page_error(lang, ApiError::not_found());
     };
@@ -640,7 +669,7 @@ async fn admin_view(
         h2 { (lang.t(Msg::Users)) }
         table.users {
             thead { tr { th { (lang.t(Msg::Username)) } th { (lang.t(Msg::Role)) } th { (lang.t(Msg::Region)) } th { (lang.t(Msg::Disabled)) } th { (lang.t(Msg::Created)) } } }
-            tbody { @for u in &users { tr { td { (u.username) } td { (lang.role(u.role)) } td { (u.region_code.as_deref().unwrap_or("—")) } td { @if u.disabled { "✓" } } td { (fmt_time(u.created_at)) } } } }
+            tbody { @for u in &users { tr { td { (u.username) } td { (lang.role(u.role)) } td { (u.region_code.as_deref().unwrap_or("—")) } td { @if u.disabled { "✓" } } td { (show_time(u.created_at)) } } } }
         }
         h3 { (lang.t(Msg::CreateUser)) }
         form.admin method="post" action="/admin/users" {
@@ -657,8 +686,8 @@ async fn admin_view(
             thead { tr { th { (lang.t(Msg::Label)) } th { (lang.t(Msg::Created)) } th { (lang.t(Msg::Revoked)) } th {} } }
             tbody { @for t in &tokens { tr {
                 td { (t.name) }
-                td { (fmt_time(t.created_at)) }
-                td { @if let Some(r) = t.revoked_at { (fmt_time(r)) } }
+                td { (show_time(t.created_at)) }
+                td { @if let Some(r) = t.revoked_at { (show_time(r)) } }
                 td { @if t.revoked_at.is_none() {
                     form.inline method="post" action={ "/admin/tokens/" (t.id) "/revoke" } { (csrf_input(who)) button type="submit" { (lang.t(Msg::Revoke)) } }
                 } }
@@ -691,8 +720,12 @@ async fn admin_create_user(
     State(state): State<AppState>,
     Extension(lang): Extension<Lang>,
     who: PageAuthed<AdminOnly>,
-    Form(f): Form<UserForm>,
+    f: Result<Form<UserForm>, FormRejection>,
 ) -> Response {
+    let Form(f) = match f {
+        Ok(f) => f,
+        Err(e) => return form_error(lang, e),
+    };
     let body = CreateUserBody {
         username: f.username,
         password: f.password,
@@ -716,8 +749,12 @@ async fn admin_create_token(
     State(state): State<AppState>,
     Extension(lang): Extension<Lang>,
     who: PageAuthed<AdminOnly>,
-    Form(f): Form<TokenForm>,
+    f: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
+    let Form(f) = match f {
+        Ok(f) => f,
+        Err(e) => return form_error(lang, e),
+    };
     let body = CreateTokenBody {
         name: f.name,
         platform: Some(f.platform),
