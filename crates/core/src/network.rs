@@ -268,6 +268,40 @@ fn normalize_url(raw: &str) -> String {
     format!("{host}{}", path.trim_end_matches('/'))
 }
 
+/// First byte of a compact text-band key: 0xF8 + band. Bytes 0xF8..=0xFF never occur in UTF-8,
+/// so compact keys cannot collide with any stored text.
+const BAND_KEY: u8 = 0xF8;
+
+/// The stored form of a value. Text-fingerprint bands (`b3:0123456789abcdef`, the bulk of all
+/// values) take 9 bytes instead of 19; everything else is stored as its text.
+fn encode_key(value: &ContactValue) -> std::borrow::Cow<'_, [u8]> {
+    if value.kind == ContactKind::Text
+        && let Some((band, hash)) = value
+            .value
+            .strip_prefix('b')
+            .and_then(|rest| rest.split_once(':'))
+        && let (Ok(band), true) = (band.parse::<u8>(), hash.len() == 16)
+        && band < 8
+        && let Ok(hash) = u64::from_str_radix(hash, 16)
+    {
+        let mut key = Vec::with_capacity(9);
+        key.push(BAND_KEY + band);
+        key.extend_from_slice(&hash.to_be_bytes());
+        return std::borrow::Cow::Owned(key);
+    }
+    std::borrow::Cow::Borrowed(value.value.as_bytes())
+}
+
+fn decode_key(bytes: &[u8]) -> String {
+    if let [first, rest @ ..] = bytes
+        && *first >= BAND_KEY
+        && let Ok(hash) = <[u8; 8]>::try_from(rest)
+    {
+        return format!("b{}:{:016x}", first - BAND_KEY, u64::from_be_bytes(hash));
+    }
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
 fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h = 0xcbf2_9ce4_8422_2325u64;
     for b in bytes {
@@ -450,9 +484,10 @@ pub struct NetworkIndex {
     size: Vec<u32>,
     next: Vec<u32>,
 
-    // Values, by internal id: bytes in `arena[ends[i-1]..ends[i]]`.
+    // Values, by internal id: stored key (see `encode_key`) in `arena[ends[i-1]..ends[i]]`;
+    // the arena is limited to 4 GiB (some 200M distinct values).
     arena: Vec<u8>,
-    ends: Vec<u64>,
+    ends: Vec<u32>,
     value_meta: Vec<u8>,
     value_count: Vec<u32>,
     value_first: Vec<u32>,
@@ -460,7 +495,8 @@ pub struct NetworkIndex {
     /// `max_accounts_per_value + 1` entries in total.
     value_more: HashMap<u32, Vec<u32>>,
     value_table: HashTable<u32>,
-    suppressed: u32,
+    /// Common values seen at least once, in the order they became common.
+    common_ids: Vec<u32>,
 }
 
 impl NetworkIndex {
@@ -481,7 +517,7 @@ impl NetworkIndex {
             value_first: Vec::new(),
             value_more: HashMap::new(),
             value_table: HashTable::new(),
-            suppressed: 0,
+            common_ids: Vec::new(),
         }
     }
 
@@ -514,12 +550,15 @@ impl NetworkIndex {
                 }
             }
             let meta = self.value_meta[v as usize];
+            if meta & FLAG_FLAGGED != 0 && count == 0 {
+                self.common_ids.push(v);
+            }
             if meta & (FLAG_SUPPRESSED | FLAG_FLAGGED) != 0 {
                 continue;
             }
             if count + 1 > cap {
                 self.value_meta[v as usize] |= FLAG_SUPPRESSED;
-                self.suppressed += 1;
+                self.common_ids.push(v);
                 outcome.newly_common.push(self.value(v));
                 // The accounts it had linked are those before this one, all in one network.
                 to_split.push(self.value_first[v as usize]);
@@ -588,9 +627,10 @@ impl NetworkIndex {
 
     /// Every common value, most widely shared first.
     pub fn common_values(&self) -> Vec<CommonValue> {
-        let mut out: Vec<CommonValue> = (0..self.ends.len() as u32)
-            .filter_map(|v| self.common_value(v))
-            .filter(|c| c.accounts > 0)
+        let mut out: Vec<CommonValue> = self
+            .common_ids
+            .iter()
+            .filter_map(|&v| self.common_value(v))
             .collect();
         out.sort_by(|a, b| b.accounts.cmp(&a.accounts).then(a.value.cmp(&b.value)));
         out
@@ -608,14 +648,11 @@ impl NetworkIndex {
                 }
             }
         }
-        let flagged_used = (0..self.ends.len())
-            .filter(|&v| self.value_meta[v] & FLAG_FLAGGED != 0 && self.value_count[v] > 0)
-            .count() as u32;
         IndexStats {
             accounts: self.account_ids.len() as u32,
             values: self.ends.len() as u32,
             networks,
-            common_values: self.suppressed + flagged_used,
+            common_values: self.common_ids.len() as u32,
             largest_network: largest,
         }
     }
@@ -645,7 +682,7 @@ impl NetworkIndex {
         a
     }
 
-    fn value_bytes<'a>(arena: &'a [u8], ends: &[u64], v: u32) -> &'a [u8] {
+    fn value_bytes<'a>(arena: &'a [u8], ends: &[u32], v: u32) -> &'a [u8] {
         let end = ends[v as usize] as usize;
         let start = if v == 0 {
             0
@@ -661,7 +698,8 @@ impl NetworkIndex {
 
     fn find_value(&self, value: &ContactValue) -> Option<u32> {
         let kind = value.kind.index();
-        let bytes = value.value.as_bytes();
+        let key = encode_key(value);
+        let bytes: &[u8] = &key;
         let hash = self.key_hash(kind, bytes);
         self.value_table
             .find(hash, |&v| {
@@ -677,8 +715,10 @@ impl NetworkIndex {
         }
         let kind = value.kind.index();
         let v = u32::try_from(self.ends.len()).expect("fewer than 2^32 values");
-        self.arena.extend_from_slice(value.value.as_bytes());
-        self.ends.push(self.arena.len() as u64);
+        let key = encode_key(value);
+        self.arena.extend_from_slice(&key);
+        self.ends
+            .push(u32::try_from(self.arena.len()).expect("contact value arena under 4 GiB"));
         let flagged = if self.config.is_flagged_shared(value) {
             FLAG_FLAGGED
         } else {
@@ -687,7 +727,7 @@ impl NetworkIndex {
         self.value_meta.push(kind | flagged);
         self.value_count.push(0);
         self.value_first.push(NONE);
-        let hash = self.key_hash(kind, value.value.as_bytes());
+        let hash = self.key_hash(kind, &key);
         let (arena, ends, meta, hasher) = (&self.arena, &self.ends, &self.value_meta, &self.hasher);
         self.value_table.insert_unique(hash, v, |&x| {
             hasher.hash_one((
@@ -701,8 +741,7 @@ impl NetworkIndex {
     fn value(&self, v: u32) -> ContactValue {
         ContactValue {
             kind: ContactKind::from_index(self.value_meta[v as usize] & KIND_MASK),
-            value: String::from_utf8_lossy(Self::value_bytes(&self.arena, &self.ends, v))
-                .into_owned(),
+            value: decode_key(Self::value_bytes(&self.arena, &self.ends, v)),
         }
     }
 
@@ -968,6 +1007,25 @@ mod tests {
         idx.add(acc(3), &fc);
         assert!(idx.same_network(&acc(1), &acc(2)));
         assert!(!idx.same_network(&acc(1), &acc(3)));
+    }
+
+    #[test]
+    fn text_bands_are_stored_compactly_and_read_back() {
+        let bands = ContactValue::text_fingerprint(
+            "lowongan kerja admin kamboja gaji besar tiket visa ditanggung tanpa pengalaman",
+        );
+        for b in &bands {
+            assert_eq!(encode_key(b).len(), 9);
+            assert_eq!(decode_key(&encode_key(b)), b.value);
+        }
+        let odd = ContactValue::new(ContactKind::Text, "b9:not-a-band").unwrap();
+        assert_eq!(decode_key(&encode_key(&odd)), "b9:not-a-band");
+        let mut idx = NetworkIndex::new(NetworkConfig::default());
+        idx.add(acc(1), &bands);
+        idx.add(acc(2), &bands[..1]);
+        let found = idx.lookup(&bands[0]).unwrap();
+        assert_eq!(found.value, bands[0]);
+        assert_eq!(found.networks[0].links[0].value, bands[0]);
     }
 
     #[test]
