@@ -20,7 +20,9 @@ use std::collections::BTreeMap;
 /// Boosts never add more than this, whatever the number of sale signals.
 const BOOST_CAP: f32 = 1.0;
 /// ... nor more than this multiple of the term evidence.
-const BOOST_RATIO: f32 = 1.5;
+const BOOST_RATIO: f32 = 2.0;
+/// Each further distinct term counts this much less than the previous one.
+const TERM_DECAY: f32 = 0.7;
 /// Dampeners never take away more than this.
 const DAMPEN_CAP: f32 = 2.5;
 /// Extra sexual-exploitation weight of a minor signal (on top of the lexicon weight).
@@ -63,6 +65,8 @@ const DECLARED: usize = 2;
 #[derive(Default, Clone)]
 struct CategoryState {
     terms: f32,
+    /// Weights of the distinct terms found, combined with decay into `terms`.
+    term_weights: Vec<f32>,
     boosts: f32,
     dampens: f32,
     extra: f32,
@@ -145,8 +149,8 @@ impl Engine {
             post.text,
             post.declared_category.unwrap_or(""),
         ];
-        for i in 0..3 {
-            self.normalizer.normalize_into(sources[i], &mut s.norm[i]);
+        for (i, source) in sources.iter().enumerate() {
+            self.normalizer.normalize_into(source, &mut s.norm[i]);
             s.hits[i].clear();
             self.matcher.find(&s.norm[i].text, &mut s.hits[i]);
         }
@@ -196,13 +200,13 @@ impl Engine {
                     Target::Goods if f != TEXT => {
                         goods.get_or_insert((f, *h));
                     }
-                    Target::Pill if f == TEXT => {
-                        if !pills
-                            .iter()
-                            .any(|(_, p)| p.start < h.end && h.start < p.end)
-                        {
-                            pills.push((f, *h));
-                        }
+                    Target::Pill
+                        if f == TEXT
+                            && !pills
+                                .iter()
+                                .any(|(_, p)| p.start < h.end && h.start < p.end) =>
+                    {
+                        pills.push((f, *h));
                     }
                     Target::Term(_) if f != DECLARED => term_hits.push((f, *h)),
                     _ => {}
@@ -327,7 +331,7 @@ impl Engine {
                 ),
             };
             let e = st.get_mut(&c).unwrap();
-            e.terms += weight;
+            e.term_weights.push(weight);
             e.has_plain_term = true;
             if let Some(g) = group {
                 e.groups.push(g.to_string());
@@ -416,7 +420,7 @@ impl Engine {
                 continue;
             }
             let e = st.get_mut(&c).unwrap();
-            e.terms += t.rule.weight;
+            e.term_weights.push(t.rule.weight);
             if let Some(g) = &t.rule.group {
                 e.groups.push(g.clone());
             }
@@ -436,6 +440,16 @@ impl Engine {
         }
         if disguise_weight > 0.0 {
             st.get_mut(&Category::Drugs).unwrap().extra += disguise_weight;
+        }
+        // Many distinct names in one post are a list (news, campaigns) as often as a menu: each
+        // further term counts for less (1, 0.7, 0.49, ...), strongest first.
+        for e in st.values_mut() {
+            e.term_weights.sort_by(|a, b| b.total_cmp(a));
+            let mut factor = 1.0;
+            for w in &e.term_weights {
+                e.terms += w * factor;
+                factor *= TERM_DECAY;
+            }
         }
 
         // Entities, and the structural signals they carry.

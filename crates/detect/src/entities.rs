@@ -455,7 +455,7 @@ mod tests {
         let e = ents("Layanan 0800-1-500-567 dan 1500123");
         let shared: Vec<&Entity> = e
             .iter()
-            .filter(|e| e.attrs.get("shared").is_some())
+            .filter(|e| e.attrs.contains_key("shared"))
             .collect();
         assert_eq!(shared.len(), 2, "{e:?}");
     }

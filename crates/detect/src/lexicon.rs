@@ -363,7 +363,7 @@ impl Lexicon {
             });
         }
         // variant -> (category or None, intent, rule id, file); intent: +1 evidence, -1 dampening.
-        let mut seen: HashMap<String, Vec<(Option<Category>, i8, String, String)>> = HashMap::new();
+        let mut seen: HashMap<String, Vec<VariantUse>> = HashMap::new();
         let mut record = |file: &str,
                           id: &str,
                           variants: &[String],
@@ -496,6 +496,9 @@ impl Lexicon {
         issues
     }
 }
+
+/// Where a normalized variant is used: (category, intent +1/-1, rule id, file).
+type VariantUse = (Option<Category>, i8, String, String);
 
 /// The categories a boost or dampener applies to.
 pub(crate) fn context_categories(

@@ -373,10 +373,8 @@ fn fold_word(src: &[Unit], word: &mut Vec<Unit>) {
     let mut i = 0;
     while i < src.len() {
         let mut u = src[i];
-        if convert {
-            if let Some(l) = leet(u.c) {
-                u.c = l;
-            }
+        if let Some(l) = leet(u.c).filter(|_| convert) {
+            u.c = l;
         }
         if !u.c.is_alphanumeric() {
             // Unconverted leet symbol: drop it rather than keep punctuation in a word.
@@ -405,11 +403,11 @@ fn fold_word(src: &[Unit], word: &mut Vec<Unit>) {
                 end: src[j - 1].end,
             });
         } else {
-            for k in i..j {
+            for x in &src[i..j] {
                 word.push(Unit {
                     c: u.c,
-                    start: src[k].start,
-                    end: src[k].end,
+                    start: x.start,
+                    end: x.end,
                 });
             }
         }

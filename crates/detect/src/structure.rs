@@ -39,7 +39,6 @@ const SESSION: &[&str] = &[
     "longtime",
     "sort",
     "crot",
-    "ons",
 ];
 const PAY: &[&str] = &[
     "gaji",
@@ -58,6 +57,20 @@ const FOREIGN: &[&str] = &[
     "usd", "dolar", "dollar", "dollars", "rm", "ringgit", "baht", "sgd", "us",
 ];
 
+/// Real-estate listings write LT/LB (land/building area) next to numbers.
+const REAL_ESTATE: &[&str] = &[
+    "lb",
+    "shm",
+    "hgb",
+    "ajb",
+    "luas",
+    "kt",
+    "km",
+    "sertifikat",
+    "tanah",
+    "bangunan",
+];
+
 /// Find structural signals in `text`, appending `(signal, start, end)` to `out`.
 pub(crate) fn scan(text: &str, out: &mut Vec<(Signal, usize, usize)>) {
     if !text.bytes().any(|b| b.is_ascii_digit()) {
@@ -65,11 +78,13 @@ pub(crate) fn scan(text: &str, out: &mut Vec<(Signal, usize, usize)>) {
     }
     let toks = tokens(text);
     let word = |i: usize| &text[toks[i].0..toks[i].1];
+    let real_estate = (0..toks.len()).any(|i| REAL_ESTATE.contains(&word(i)));
     for i in 0..toks.len() {
         let w = word(i);
-        if SESSION.contains(&w) {
-            let before = i > 0 && starts_with_digit(word(i - 1));
-            let after = i + 1 < toks.len() && starts_with_digit(word(i + 1));
+        if !real_estate && SESSION.contains(&w) {
+            let next_of = |k: usize| if k + 1 < toks.len() { word(k + 1) } else { "" };
+            let before = i > 0 && price_like(word(i - 1), w);
+            let after = i + 1 < toks.len() && price_like(word(i + 1), next_of(i + 1));
             if before || after {
                 let (s, e) = if after {
                     (toks[i].0, toks[i + 1].1)
@@ -94,6 +109,18 @@ pub(crate) fn scan(text: &str, out: &mut Vec<(Signal, usize, usize)>) {
             }
         }
     }
+}
+
+/// A price rather than a floor or street number: 100 or more, or written with k/rb/jt.
+fn price_like(w: &str, next: &str) -> bool {
+    if !starts_with_digit(w) {
+        return false;
+    }
+    let digits: String = w.chars().take_while(char::is_ascii_digit).collect();
+    let suffix = &w[digits.len()..];
+    let value: u64 = digits.parse().unwrap_or(0);
+    let money = |u: &str| matches!(u, "k" | "rb" | "ribu" | "jt" | "juta" | "jta");
+    value >= 100 || money(suffix) || (suffix.is_empty() && (money(next) || next.ends_with("jt")))
 }
 
 /// If an implausibly high monthly pay starts at token `j`, the byte end of the amount.
@@ -148,7 +175,7 @@ fn high_amount(toks: &[(usize, usize)], text: &str, j: usize) -> Option<usize> {
         });
     }
     // A bare rupiah figure of 7,000,000 or more.
-    if suffix.is_empty() && value >= 7_000_000.0 && value < 1e9 {
+    if suffix.is_empty() && (7_000_000.0..1e9).contains(&value) {
         return Some(toks[k].1);
     }
     None
@@ -172,10 +199,12 @@ mod tests {
         );
         assert_eq!(signals("rara 22 800 lt"), vec![Signal::SessionPrice]);
         assert!(
-            signals("jalan st 3 no 5").contains(&Signal::SessionPrice),
-            "a street number is a known weak spot"
+            signals("kamar 14 lt 2").is_empty(),
+            "a floor number is not a price"
         );
+        assert_eq!(signals("lt 1 3jt"), vec![Signal::SessionPrice]);
         assert!(signals("lantai st").is_empty());
+        assert!(signals("rumah lt 90 lb 120 shm").is_empty());
     }
 
     #[test]
