@@ -28,6 +28,33 @@ pub const SNAPSHOT_MEDIA_TYPE: &str = "application/json";
 /// File name of the post snapshot part.
 pub const SNAPSHOT_NAME: &str = "post.json";
 
+/// The frozen view of a post, stored as the `post.json` part of an evidence item. Everything an
+/// investigator needs to find the post again and to show what it said at capture time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostSnapshot {
+    pub post_id: crate::ids::PostId,
+    pub platform: String,
+    /// The platform's own ids (listing id, shop id...), as given at ingest.
+    pub platform_post_id: Option<String>,
+    pub url: Option<String>,
+    pub account_handle: Option<String>,
+    pub platform_account_id: Option<String>,
+    pub title: Option<String>,
+    pub text: String,
+    pub location_text: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub posted_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub ingested_at: OffsetDateTime,
+}
+
+impl PostSnapshot {
+    /// Bytes of the `post.json` part: pretty JSON, so a person can read it in the package.
+    pub fn to_json_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec_pretty(self).expect("a snapshot of strings and times serializes")
+    }
+}
+
 /// One part to capture: the bytes are hashed now and stored by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartInput<'a> {
@@ -342,6 +369,41 @@ mod tests {
             errs.iter()
                 .any(|e| matches!(e, ChainError::OutOfOrder { .. }))
         );
+    }
+
+    #[test]
+    fn a_snapshot_is_a_readable_json_part() {
+        let snap = PostSnapshot {
+            post_id: crate::ids::PostId(Uuid::from_u128(3)),
+            platform: "marketplace".into(),
+            platform_post_id: Some("98765".into()),
+            url: Some("https://example.invalid/p/98765".into()),
+            account_handle: Some("toko_kaos_ll".into()),
+            platform_account_id: None,
+            title: Some("Kaos LL isi 1000".into()),
+            text: "ready, kirim aman".into(),
+            location_text: Some("Kota Tarakan".into()),
+            posted_at: None,
+            ingested_at: datetime!(2026-11-20 07:00 UTC),
+        };
+        let bytes = snap.to_json_bytes();
+        let back: PostSnapshot = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(back, snap);
+        let item = EvidenceItem::capture(
+            EvidenceId(Uuid::from_u128(20)),
+            CaseId(Uuid::from_u128(1)),
+            None,
+            "analis",
+            datetime!(2026-11-20 08:00 UTC),
+            "",
+            &[PartInput {
+                name: SNAPSHOT_NAME,
+                media_type: SNAPSHOT_MEDIA_TYPE,
+                bytes: &bytes,
+            }],
+        )
+        .unwrap();
+        assert_eq!(item.parts[0].sha256, sha256_hex(&bytes));
     }
 
     #[test]

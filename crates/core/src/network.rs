@@ -144,6 +144,60 @@ impl ContactValue {
         (!value.is_empty()).then_some(ContactValue { kind, value })
     }
 
+    /// The readings of a contact typed by a person without saying its kind (`patroli network
+    /// --contact`, the search box, `GET /api/v1/networks?contact=`): `+62 812-...` is a phone,
+    /// `BCA:123...` a bank account, `x@y.id` an e-mail, `@handle` a Telegram or social handle,
+    /// `t.me/x` a Telegram handle, anything with a slash a URL, a dotted name a domain and a URL.
+    /// Several readings may come back; look each up.
+    pub fn readings(raw: &str) -> Vec<ContactValue> {
+        let raw = raw.trim();
+        let mut out = Vec::new();
+        let mut push = |kind, text: &str| {
+            if let Some(v) = ContactValue::new(kind, text)
+                && !out.contains(&v)
+            {
+                out.push(v);
+            }
+        };
+        let lower = raw.to_lowercase();
+        let digits = raw.chars().filter(char::is_ascii_digit).count();
+        let phone_like = raw
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-.()".contains(c));
+        if let Some((prefix, rest)) = raw.split_once(':')
+            && !prefix.is_empty()
+            && prefix.chars().all(|c| c.is_ascii_alphabetic())
+            && !lower.starts_with("http")
+        {
+            let wallets = ["gopay", "ovo", "dana", "shopeepay", "linkaja"];
+            if wallets.contains(&prefix.to_lowercase().as_str()) {
+                push(ContactKind::Ewallet, raw);
+            } else if rest.chars().any(|c| c.is_ascii_digit()) && !rest.contains('/') {
+                push(ContactKind::BankAccount, raw);
+            } else {
+                push(ContactKind::Social, raw);
+            }
+        } else if phone_like && digits >= 5 {
+            push(ContactKind::Phone, raw);
+        } else if lower.contains("t.me/") {
+            push(ContactKind::Telegram, raw);
+        } else if raw.contains('@') && !raw.starts_with('@') {
+            push(ContactKind::Email, raw);
+        } else if let Some(handle) = raw.strip_prefix('@') {
+            push(ContactKind::Telegram, handle);
+            push(ContactKind::Social, handle);
+        } else if raw.contains('/') {
+            push(ContactKind::Url, raw);
+        } else if raw.contains('.') && !raw.contains(' ') {
+            push(ContactKind::Domain, raw);
+            push(ContactKind::Url, raw);
+        } else {
+            push(ContactKind::Telegram, raw);
+            push(ContactKind::Social, raw);
+        }
+        out
+    }
+
     /// The contact value behind an entity the screening engine extracted; `None` for entities
     /// that are not contacts (BPOM registration numbers).
     pub fn from_entity(entity: &patroli_detect::Entity) -> Option<ContactValue> {
@@ -602,6 +656,15 @@ impl NetworkIndex {
         }
     }
 
+    /// Looks up every reading of a contact typed by a person (see [`ContactValue::readings`]);
+    /// readings the index has never seen are left out.
+    pub fn search(&self, raw: &str) -> Vec<ValueLookup> {
+        ContactValue::readings(raw)
+            .iter()
+            .filter_map(|v| self.lookup(v))
+            .collect()
+    }
+
     /// The network(s) holding a contact value ("search by any contact").
     pub fn lookup(&self, value: &ContactValue) -> Option<ValueLookup> {
         let normalized = ContactValue::new(value.kind, &value.value)?;
@@ -1007,6 +1070,49 @@ mod tests {
         idx.add(acc(3), &fc);
         assert!(idx.same_network(&acc(1), &acc(2)));
         assert!(!idx.same_network(&acc(1), &acc(3)));
+    }
+
+    #[test]
+    fn typed_contacts_are_read_as_their_likely_kinds() {
+        let kinds = |raw: &str| -> Vec<(ContactKind, String)> {
+            ContactValue::readings(raw)
+                .into_iter()
+                .map(|v| (v.kind, v.value))
+                .collect()
+        };
+        assert_eq!(
+            kinds("+62 812-3456-7890"),
+            [(ContactKind::Phone, "+6281234567890".to_string())]
+        );
+        assert_eq!(
+            kinds("bca:1234567890"),
+            [(ContactKind::BankAccount, "BCA:1234567890".to_string())]
+        );
+        assert_eq!(
+            kinds("DANA:081234567890"),
+            [(ContactKind::Ewallet, "DANA:081234567890".to_string())]
+        );
+        assert_eq!(
+            kinds("Admin@Toko.example"),
+            [(ContactKind::Email, "admin@toko.example".to_string())]
+        );
+        assert_eq!(
+            kinds("https://t.me/Loker_Kamboja"),
+            [(ContactKind::Telegram, "loker_kamboja".to_string())]
+        );
+        assert_eq!(kinds("@loker").len(), 2);
+        assert_eq!(kinds("toko.example")[0].0, ContactKind::Domain);
+        assert_eq!(
+            kinds("https://toko.example/p/1")[0],
+            (ContactKind::Url, "toko.example/p/1".to_string())
+        );
+        let mut idx = NetworkIndex::new(NetworkConfig::default());
+        idx.add(acc(1), &[phone("081234567890")]);
+        idx.add(acc(2), &[phone("081234567890")]);
+        let found = idx.search("0812 3456 7890");
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].networks[0].members, vec![acc(1), acc(2)]);
+        assert!(idx.search("@nobody").is_empty());
     }
 
     #[test]
