@@ -153,6 +153,10 @@ impl EvidenceItem {
                 }
             })
             .collect();
+        // Databases keep microseconds (PostgreSQL) at best: hash what will be read back.
+        let captured_at = captured_at
+            .replace_nanosecond(captured_at.nanosecond() / 1_000 * 1_000)
+            .expect("a truncated nanosecond is in range");
         let mut item = EvidenceItem {
             id,
             case_id,
@@ -346,6 +350,26 @@ mod tests {
         assert_eq!(items[1].parts[1].name, "passwd-2");
         assert_eq!(items[1].parts[1].sha256, sha256_hex(b"second"));
         assert_eq!(verify_chain(&items), Ok(()));
+    }
+
+    #[test]
+    fn capture_time_is_kept_to_the_microsecond_a_database_stores() {
+        let item = EvidenceItem::capture(
+            EvidenceId(Uuid::from_u128(30)),
+            CaseId(Uuid::from_u128(1)),
+            None,
+            "analis",
+            datetime!(2026-11-20 08:00:00.123456789 UTC),
+            "",
+            &[PartInput {
+                name: "a.txt",
+                media_type: "text/plain",
+                bytes: b"a",
+            }],
+        )
+        .unwrap();
+        assert_eq!(item.captured_at, datetime!(2026-11-20 08:00:00.123456 UTC));
+        assert_eq!(verify_chain(std::slice::from_ref(&item)), Ok(()));
     }
 
     #[test]
