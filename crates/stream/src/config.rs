@@ -198,6 +198,14 @@ impl StreamConfig {
         if self.max_message_bytes == 0 {
             return bad("max_message_bytes", "must be at least 1".into());
         }
+        if self.results_max_age_secs != 0 && self.duplicate_window_secs > self.results_max_age_secs
+        {
+            // JetStream refuses such a stream; say which keys to change instead.
+            return bad(
+                "duplicate_window_secs",
+                "must not exceed results_max_age_secs".into(),
+            );
+        }
         if self.replicas == 0 {
             return bad("replicas", "must be at least 1".into());
         }
@@ -325,6 +333,21 @@ mod tests {
                 .to_string()
                 .contains("subject_posts")
         );
+    }
+
+    #[test]
+    fn duplicate_window_must_fit_in_result_retention() {
+        let cfg = StreamConfig {
+            results_max_age_secs: 60,
+            ..StreamConfig::default()
+        };
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("duplicate_window_secs"), "{err}");
+        let forever = StreamConfig {
+            results_max_age_secs: 0,
+            ..StreamConfig::default()
+        };
+        forever.validate().unwrap();
     }
 
     #[test]
