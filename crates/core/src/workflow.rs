@@ -59,7 +59,7 @@ workflow_enum!(
     CaseStatus {
         Open => "open",
         Investigating => "investigating",
-        /// Handed to another agency (recorded in [`CaseState::referral`]).
+        /// Handed to another agency (recorded in [`CaseState::referrals`]).
         Referred => "referred",
         Closed => "closed",
     }
