@@ -16,6 +16,7 @@ const PROVINCES_CSV: &str = include_str!("../data/wilayah/provinces.csv");
 const REGENCIES_CSV: &str = include_str!("../data/wilayah/regencies.csv");
 const DISTRICTS_CSV: &str = include_str!("../data/wilayah/districts.csv");
 const ALIASES_CSV: &str = include_str!("../data/wilayah/aliases.csv");
+const COMMON_WORDS: &str = include_str!("../data/wilayah/district_common_words.txt");
 
 /// How deep in the hierarchy a region sits. Codes have 1, 2 or 3 dotted parts respectively.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -122,6 +123,8 @@ pub struct Regions {
     by_name: HashMap<String, Vec<u32>>,
     /// Longest name in tokens, bounds the n-gram search.
     max_tokens: usize,
+    /// District names that are everyday words: they only refine, never locate alone.
+    common_words: std::collections::HashSet<String>,
 }
 
 impl Regions {
@@ -130,6 +133,7 @@ impl Regions {
         static BUILTIN: OnceLock<Regions> = OnceLock::new();
         BUILTIN.get_or_init(|| {
             Regions::from_csv(PROVINCES_CSV, REGENCIES_CSV, DISTRICTS_CSV, ALIASES_CSV)
+                .map(|r| r.with_common_words(COMMON_WORDS))
                 .expect("built-in region tables are valid (checked by tests)")
         })
     }
@@ -148,6 +152,7 @@ impl Regions {
             children: HashMap::new(),
             by_name: HashMap::new(),
             max_tokens: 1,
+            common_words: Default::default(),
         };
         for (table, text, level) in [
             ("province", provinces, RegionLevel::Province),
@@ -197,6 +202,19 @@ impl Regions {
             r.index_name(&alias, idx);
         }
         Ok(r)
+    }
+
+    /// Marks kecamatan names that are everyday words (one per line, `#` comments): alone in a
+    /// text they do not locate it; after "Kec." or inside a named regency they still count.
+    pub fn with_common_words(mut self, words: &str) -> Regions {
+        self.common_words.extend(
+            words
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .map(|l| normalize(l).join(" ")),
+        );
+        self
     }
 
     fn index_name(&mut self, name: &str, idx: u32) {
@@ -252,18 +270,29 @@ impl Regions {
     pub fn resolve(&self, location_text: &str) -> Option<Resolved> {
         let tokens = normalize(location_text);
         let groups = self.match_groups(&tokens);
-        if groups.is_empty() {
-            return None;
-        }
         // Provinces and regencies decide; districts only refine (a district name that is also a
-        // common word must not veto a clear "Kota Medan").
-        let (coarse, fine): (Vec<Vec<u32>>, Vec<Vec<u32>>) = groups.into_iter().partition(|g| {
-            g.iter()
+        // common word must not veto a clear "Kota Medan"); common-word districts never decide.
+        let mut coarse = Vec::new();
+        let mut fine = Vec::new();
+        let mut weak = Vec::new();
+        for (g, is_weak) in groups {
+            if g.iter()
                 .any(|&i| self.regions[i as usize].level != RegionLevel::District)
-        });
+            {
+                coarse.push(g);
+            } else if is_weak {
+                weak.push(g);
+            } else {
+                fine.push(g);
+            }
+        }
         let answer = if coarse.is_empty() {
+            if fine.is_empty() {
+                return None;
+            }
             self.agree(&fine)?
         } else {
+            fine.extend(weak);
             let base = self.agree(&coarse)?;
             // Keep only district readings inside the answer: "Jl. Merdeka, Tarakan Barat, Kota
             // Tarakan" names kecamatan Merdeka (Sumatera Utara) by accident, Tarakan Barat on
@@ -295,8 +324,9 @@ impl Regions {
     }
 
     /// Greedy longest-match of names over the tokens; each match yields its candidate regions.
-    fn match_groups(&self, tokens: &[String]) -> Vec<Vec<u32>> {
-        let mut groups: Vec<(Vec<u32>, Option<Hint>)> = Vec::new();
+    /// Each group comes with whether it is weak (a common-word district name without "Kec.").
+    fn match_groups(&self, tokens: &[String]) -> Vec<(Vec<u32>, bool)> {
+        let mut groups: Vec<(Vec<u32>, Option<Hint>, bool)> = Vec::new();
         let mut pending: Option<Hint> = None;
         let mut i = 0;
         while i < tokens.len() {
@@ -313,7 +343,8 @@ impl Regions {
             let hint = hint_word(&tokens[i]);
             match (matched, hint) {
                 (Some((n, cands)), h) if h.is_none() || n > 1 => {
-                    groups.push((cands, pending.take()));
+                    let common = self.common_words.contains(&tokens[i..i + n].join(" "));
+                    groups.push((cands, pending.take(), common));
                     i += n;
                 }
                 (_, Some(h)) => {
@@ -337,9 +368,10 @@ impl Regions {
         }
         groups
             .into_iter()
-            .filter_map(|(cands, hint)| {
+            .filter_map(|(cands, hint, common)| {
+                let weak = common && hint != Some(Hint::District);
                 let g = self.apply_hint(cands, hint);
-                (!g.is_empty()).then_some(g)
+                (!g.is_empty()).then_some((g, weak))
             })
             .collect()
     }
@@ -567,6 +599,19 @@ mod tests {
             Some("65.71.01")
         );
         assert_eq!(code("Solo").as_deref(), Some("33.72"));
+        // Everyday words that happen to name a kecamatan do not locate a post alone.
+        assert_eq!(code("Barat"), None);
+        assert_eq!(code("Jl. Merdeka"), None);
+        assert_eq!(
+            code("Jl. Merdeka, Tarakan Barat").as_deref(),
+            Some("65.71.01")
+        );
+        assert_eq!(code("Kec. Merdeka").as_deref(), Some("12.06.15"));
+        assert_eq!(code("Merdeka, Kab. Karo").as_deref(), Some("12.06.15"));
+        // Islands and informal names within one province.
+        assert_eq!(code("Bali & Lombok"), None);
+        assert_eq!(code("Lombok").as_deref(), Some("52"));
+        assert_eq!(code("Siantar").as_deref(), Some("12"));
         assert_eq!(code("Kab Bandung Barat").as_deref(), Some("32.17"));
         assert_eq!(code("Bandung").as_deref(), Some("32"));
         assert_eq!(code("Provinsi Kalimantan Timur").as_deref(), Some("64"));
