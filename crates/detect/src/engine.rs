@@ -364,10 +364,10 @@ impl Engine {
             .flat_map(|(i, f, a, b)| {
                 let b_rule = &lex.boosts[i as usize];
                 // Only specific boosts vouch for a contextual term: category-specific ones of some
-                // weight, or strong shared ones ("kirim rahasia").
+                // weight. Shared sale signals ("kirim rahasia") would vouch for every category.
                 let specific = b_rule.category.is_some() || !b_rule.rule.categories.is_empty();
                 let w = b_rule.rule.weight;
-                let cats: Vec<Category> = if (specific && w >= 0.3) || w >= 0.5 {
+                let cats: Vec<Category> = if specific && w >= 0.3 {
                     self.boost_cats[i as usize].clone()
                 } else {
                     Vec::new()
