@@ -14,7 +14,7 @@ use crate::input::{
 use crate::{Outcome, is_broken_pipe};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use patroli_detect::{Category, Engine, Entity, Reason, Screening, Severity};
+use patroli_detect::{Category, Engine, Entity, Reason, ReasonKind, Screening, Severity};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::cell::RefCell;
@@ -330,12 +330,23 @@ fn table_row(line: u64, post: &InputPost, s: &Screening) -> String {
     let [l, i, f, sw, v, c] = TABLE_WIDTHS;
     let categories: Vec<&str> = s.categories.iter().map(|c| c.id()).collect();
     let mut evidence: Vec<&str> = Vec::new();
-    for reason in &s.reasons {
+    // Only what made a category (terms, disguise, minors), not context or suppressed look-alikes.
+    let evidence_kinds = [ReasonKind::Term, ReasonKind::Disguise, ReasonKind::Minor];
+    for reason in s
+        .reasons
+        .iter()
+        .filter(|r| evidence_kinds.contains(&r.kind))
+    {
         let m = reason.matched.trim();
-        if !m.is_empty() && !evidence.contains(&m) && evidence.len() < 4 {
-            evidence.push(m);
+        // Overlapping rules report nested spans ("ST" inside "ST 350"): keep the longest.
+        let lower = m.to_lowercase();
+        if m.is_empty() || evidence.iter().any(|e| e.to_lowercase().contains(&lower)) {
+            continue;
         }
+        evidence.retain(|e| !lower.contains(&e.to_lowercase()));
+        evidence.push(m);
     }
+    evidence.truncate(4);
     format!(
         "{line:>l$}  {:<i$}  {:<f$}  {:>sw$.2}  {:<v$}  {:<c$}  {}\n",
         clip(&post.id.to_string(), i),
