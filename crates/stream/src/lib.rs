@@ -21,7 +21,8 @@ pub use config::{StreamConfig, platform_token, redact_url};
 pub use error::{NatsError, StreamError};
 pub use publish::{BadLine, PublishReport, publish_posts};
 pub use record::{
-    Account, MAX_ID_BYTES, PostRecord, REJECTED_KEEP_BYTES, RejectedRecord, ScreenedRecord,
+    Account, AccountProfile, MAX_ID_BYTES, PostId, PostRecord, REJECTED_KEEP_BYTES, RejectedRecord,
+    ScreenedRecord,
 };
 pub use setup::{
     EnsureReport, connect, ensure_consumer, ensure_streams, posts_stream_config,

@@ -5,16 +5,16 @@
 
 use patroli_detect::{Post, Screening};
 use serde::{Deserialize, Deserializer, Serialize};
+use std::fmt;
 
 /// Longest accepted post id in bytes; ids become part of a Nats-Msg-Id header.
 pub const MAX_ID_BYTES: usize = 512;
 
-/// One post as published on the posts stream (JSON, one object per message).
+/// One post as published on the posts stream (JSON, one object per message). The rules are those
+/// of `patroli scan`'s JSON Lines input, so a line `scan` accepts is a post the workers screen.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PostRecord {
-    /// The platform's id for the post; numbers are accepted and kept as their decimal text.
-    #[serde(deserialize_with = "string_or_number")]
-    pub id: String,
+    pub id: PostId,
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -22,12 +22,22 @@ pub struct PostRecord {
     pub platform: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "account",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub account: Option<Account>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Rupiah: a number, or text such as `"Rp 150.000"`.
+    #[serde(
+        default,
+        deserialize_with = "price",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub price: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// RFC 3339, checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub posted_at: Option<String>,
     /// The marketplace section the seller chose; feeds the engine's disguise check.
@@ -35,37 +45,140 @@ pub struct PostRecord {
     pub declared_category: Option<String>,
 }
 
+/// A post id as given: text, or an integer that stays a number in the result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum PostId {
+    Text(String),
+    Number(i64),
+}
+
+impl<'de> Deserialize<'de> for PostId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // A visitor rather than an untagged enum: serde's message for a failed untagged enum
+        // names no field, and a missing `id` must still read "missing field `id`".
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = PostId;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`id` as a string or an integer")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<PostId, E> {
+                Ok(PostId::Text(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<PostId, E> {
+                Ok(PostId::Text(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<PostId, E> {
+                Ok(PostId::Number(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<PostId, E> {
+                i64::try_from(v)
+                    .map(PostId::Number)
+                    .map_err(|_| E::custom("`id` integer is too large"))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+impl fmt::Display for PostId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PostId::Text(s) => f.write_str(s),
+            PostId::Number(n) => write!(f, "{n}"),
+        }
+    }
+}
+
 /// `"account": "@handle"` or `"account": {"handle": "...", "name": "..."}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Account {
     Handle(String),
-    Profile {
-        handle: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        name: Option<String>,
-    },
+    Profile(AccountProfile),
 }
 
-fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountProfile {
+    pub handle: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Account {
+    pub fn handle(&self) -> &str {
+        match self {
+            Account::Handle(h) => h,
+            Account::Profile(p) => &p.handle,
+        }
+    }
+}
+
+fn account<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Account>, D::Error> {
+    Option::<Account>::deserialize(d).map_err(|_| {
+        serde::de::Error::custom(
+            "`account` must be a handle string or an object with `handle` and optional `name`",
+        )
+    })
+}
+
+fn price<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
-    enum Id {
+    enum Price {
+        Number(f64),
         Text(String),
-        Int(u64),
     }
-    match Id::deserialize(d) {
-        Ok(Id::Text(s)) => Ok(s),
-        Ok(Id::Int(n)) => Ok(n.to_string()),
+    match Option::<Price>::deserialize(d) {
+        Ok(None) => Ok(None),
+        Ok(Some(Price::Number(n))) => Ok(Some(n)),
+        Ok(Some(Price::Text(t))) => parse_price(&t).map(Some).map_err(serde::de::Error::custom),
         Err(_) => Err(serde::de::Error::custom(
-            "`id` must be a string or a non-negative integer",
+            "`price` must be a number or a string such as \"Rp 150.000\"",
         )),
+    }
+}
+
+/// "150000", "Rp 150.000", "Rp150,000": Indonesian writing uses `.` for thousands and listings
+/// carry no decimals of rupiah, so both separators are dropped.
+fn parse_price(text: &str) -> Result<f64, String> {
+    let trimmed = text.trim();
+    let digits = ["Rp", "rp", "RP"]
+        .iter()
+        .find_map(|p| trimmed.strip_prefix(p))
+        .unwrap_or(trimmed)
+        .trim();
+    let plain: String = digits.chars().filter(char::is_ascii_digit).collect();
+    let only_number_chars = digits
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '.' || c == ',');
+    match plain.parse::<f64>() {
+        Ok(n) if only_number_chars => Ok(n),
+        _ => Err(format!("`price` is not a number: {text:?}")),
+    }
+}
+
+/// serde_json's message without its "at line 1 column N" suffix: the line number that matters is
+/// the input file's, which the caller adds.
+fn json_reason(err: serde_json::Error) -> String {
+    let column = err.column();
+    let mut msg = err.to_string();
+    if let Some(at) = msg.rfind(" at line ") {
+        msg.truncate(at);
+    }
+    match err.classify() {
+        serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+            format!("invalid JSON at column {column}: {msg}")
+        }
+        _ => msg,
     }
 }
 
 impl PostRecord {
     /// Parses and checks one post. The error is a short reason fit for a report line or a
-    /// rejection record; it never quotes the post.
+    /// rejection record; it never quotes the post's text.
     pub fn parse(bytes: &[u8], max_bytes: usize) -> Result<PostRecord, String> {
         if bytes.len() > max_bytes {
             return Err(format!(
@@ -75,16 +188,30 @@ impl PostRecord {
         }
         let text = std::str::from_utf8(bytes)
             .map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
-        let record: PostRecord =
-            serde_json::from_str(text).map_err(|e| format!("invalid post JSON: {e}"))?;
-        if record.id.trim().is_empty() {
-            return Err("empty `id`".into());
+        let record: PostRecord = serde_json::from_str(text).map_err(json_reason)?;
+        if let PostId::Text(id) = &record.id {
+            if id.trim().is_empty() {
+                return Err("`id` is empty".into());
+            }
+            if id.len() > MAX_ID_BYTES {
+                return Err(format!("`id` is longer than {MAX_ID_BYTES} bytes"));
+            }
+            if id.chars().any(char::is_control) {
+                return Err("`id` contains control characters".into());
+            }
         }
-        if record.id.len() > MAX_ID_BYTES {
-            return Err(format!("`id` longer than {MAX_ID_BYTES} bytes"));
+        if let Some(at) = &record.posted_at
+            && time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339)
+                .is_err()
+        {
+            return Err(format!("`posted_at` is not an RFC 3339 timestamp: {at:?}"));
         }
-        if record.id.chars().any(char::is_control) {
-            return Err("`id` contains control characters".into());
+        if record
+            .account
+            .as_ref()
+            .is_some_and(|a| a.handle().trim().is_empty())
+        {
+            return Err("`account` handle is empty".into());
         }
         Ok(record)
     }
@@ -113,7 +240,7 @@ impl PostRecord {
 /// What a worker publishes per post: the same object `patroli scan` writes, plus `platform`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScreenedRecord {
-    pub id: String,
+    pub id: PostId,
     pub platform: Option<String>,
     #[serde(flatten)]
     pub screening: Screening,
@@ -173,35 +300,68 @@ mod tests {
     fn parses_the_scan_schema() {
         let line = br#"{"id":"p1","text":"jual obat","title":"Kaos","platform":"Shopee","url":"https://x.invalid/1","account":{"handle":"toko","name":"Toko"},"price":15000,"location":"Kab. Bulungan","posted_at":"2026-01-02T03:04:05Z","extra":1}"#;
         let post = PostRecord::parse(line, MAX).unwrap();
-        assert_eq!(post.id, "p1");
+        assert_eq!(post.id, PostId::Text("p1".into()));
         assert_eq!(post.title.as_deref(), Some("Kaos"));
         assert_eq!(
             post.account,
-            Some(Account::Profile {
+            Some(Account::Profile(AccountProfile {
                 handle: "toko".into(),
                 name: Some("Toko".into())
-            })
+            }))
         );
         assert_eq!(post.price, Some(15000.0));
         assert_eq!(post.message_id(), "shopee/p1");
         assert_eq!(post.as_post().text, "jual obat");
 
-        let post = PostRecord::parse(br#"{"id":42,"text":"x","account":"@toko"}"#, MAX).unwrap();
-        assert_eq!(post.id, "42");
+        let line =
+            br#"{"id":42,"text":"x","account":"@toko","price":"Rp 150.000","category":"Mainan"}"#;
+        let post = PostRecord::parse(line, MAX).unwrap();
+        assert_eq!(post.id, PostId::Number(42));
         assert_eq!(post.account, Some(Account::Handle("@toko".into())));
+        assert_eq!(post.price, Some(150_000.0));
+        assert_eq!(post.as_post().declared_category, Some("Mainan"));
         assert_eq!(post.message_id(), "unknown/42");
+    }
+
+    #[test]
+    fn a_numeric_id_stays_a_number_in_the_result() {
+        let post = PostRecord::parse(br#"{"id":-7,"text":"x"}"#, MAX).unwrap();
+        let engine = patroli_detect::Engine::builtin();
+        let record = ScreenedRecord {
+            id: post.id.clone(),
+            platform: None,
+            screening: engine.screen(&post.as_post()),
+        };
+        let json = serde_json::to_value(&record).unwrap();
+        assert_eq!(json["id"], -7);
+        assert_eq!(json["platform"], serde_json::Value::Null);
+        let back: ScreenedRecord = serde_json::from_value(json).unwrap();
+        assert_eq!(back, record);
     }
 
     #[test]
     fn bad_messages_get_a_reason() {
         let reason = |b: &[u8]| PostRecord::parse(b, MAX).unwrap_err();
-        assert!(reason(b"not json").contains("invalid post JSON"));
-        assert!(reason(br#"{"id":"a"}"#).contains("missing field `text`"));
-        assert!(reason(br#"{"text":"a"}"#).contains("missing field `id`"));
-        assert!(reason(br#"{"id":"","text":"a"}"#).contains("empty `id`"));
+        assert!(reason(b"not json").starts_with("invalid JSON at column 2"));
+        assert_eq!(reason(br#"{"id":"a"}"#), "missing field `text`");
+        assert_eq!(reason(br#"{"text":"a"}"#), "missing field `id`");
+        assert_eq!(reason(br#"{"id":" ","text":"a"}"#), "`id` is empty");
         assert!(reason(b"{\"id\":\"a\\nb\",\"text\":\"a\"}").contains("control"));
-        assert!(reason(br#"{"id":-1,"text":"a"}"#).contains("`id` must be"));
-        assert!(reason(b"{\"id\":\"a\",\"text\":\"\xff\"}").contains("invalid UTF-8 at byte 18"));
+        assert_eq!(
+            reason(br#"{"id":1.5,"text":"a"}"#),
+            "invalid type: floating point `1.5`, expected `id` as a string or an integer"
+        );
+        assert!(
+            reason(br#"{"id":"a","text":"b","account":{"handle":"h","x":1}}"#)
+                .contains("`account` must be")
+        );
+        assert!(reason(br#"{"id":"a","text":"b","price":"murah"}"#).contains("`price`"));
+        assert!(reason(br#"{"id":"a","text":"b","posted_at":"kemarin"}"#).contains("RFC 3339"));
+        assert!(reason(br#"{"id":"a","text":"b","account":{"handle":""}}"#).contains("handle"));
+        assert_eq!(
+            reason(b"{\"id\":\"a\",\"text\":\"\xff\"}"),
+            "invalid UTF-8 at byte 18"
+        );
         assert!(reason(&vec![b' '; MAX + 1]).contains("over the limit of 1024"));
     }
 

@@ -261,7 +261,7 @@ async fn publish_stores_each_post_once_and_reports_bad_lines() {
         .collect();
     assert_eq!(bad.len(), 3, "{bad:?}");
     assert_eq!(bad[0].0, 3);
-    assert!(bad[0].1.contains("invalid post JSON"), "{bad:?}");
+    assert!(bad[0].1.contains("invalid JSON at column"), "{bad:?}");
     assert_eq!(bad[1].0, 6);
     assert!(bad[1].1.contains("missing field `id`"), "{bad:?}");
     assert_eq!(bad[2].0, 7);
@@ -375,7 +375,7 @@ async fn malformed_messages_go_to_rejected_with_reason_and_sequence() {
     let subject = cfg.post_subject(Some("olx"));
     let big = post("huge", None, &"y".repeat(600));
     let cases: Vec<(Vec<u8>, Option<&str>)> = vec![
-        (b"this is not json".to_vec(), Some("invalid post JSON")),
+        (b"this is not json".to_vec(), Some("invalid JSON at column")),
         (br#"{"id":"m1"}"#.to_vec(), Some("missing field `text`")),
         (
             br#"{"text":"tanpa id"}"#.to_vec(),
