@@ -572,3 +572,20 @@ fn lexicon_check_names_file_and_unknown_key() {
         "stderr: {err}"
     );
 }
+
+#[test]
+fn eval_reads_csv_labels_separated_by_semicolons() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = format!(
+        "id,text,labels\nc1,\"{DRUG_TEXT}\",drugs\nc2,beras pandan wangi 5 kg,\nc3,halo,drugs;sexual_exploitation\nc4,halo,narkoba\n"
+    );
+    let file = write(dir.path(), "labelled.csv", csv.as_bytes());
+    let out = run(&["eval", "--json", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "c4 has an unknown label");
+    assert!(stderr(&out).contains("line 5: `labels`: unknown category"));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["posts"], 3);
+    assert_eq!(v["clean_posts"], 1);
+    assert_eq!(v["categories"]["drugs"]["support"], 2);
+    assert_eq!(v["categories"]["sexual_exploitation"]["support"], 1);
+}
