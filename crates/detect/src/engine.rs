@@ -30,6 +30,10 @@ const DAMPEN_CAP: f32 = 2.5;
 const SESSION_PRICE_WEIGHT: f32 = 0.6;
 /// Weight of an implausible pay figure as a TPPO lure.
 const HIGH_PAY_WEIGHT: f32 = 0.3;
+/// Boost of a pill count (`10 butir`, `isi 1000`) on drug evidence.
+const PILL_COUNT_WEIGHT: f32 = 0.3;
+/// Boost of a category term written in quotes.
+const QUOTED_WEIGHT: f32 = 0.3;
 const CRITICAL_NOTE: &str = "Indikasi anak di bawah umur dalam konten seksual: prioritas kritis";
 
 #[derive(Debug, Clone)]
@@ -72,6 +76,8 @@ struct CategoryState {
     extra: f32,
     groups: Vec<String>,
     has_plain_term: bool,
+    /// A term of this category was written in quotes.
+    quoted: bool,
 }
 
 impl Engine {
@@ -309,12 +315,18 @@ impl Engine {
             structural.extend(found.into_iter().map(|(sig, a, b)| (f, sig, a, b)));
         }
         let mut seen_signal = Vec::new();
+        let mut pill_count: Option<(usize, usize, usize)> = None;
         for &(f, sig, a, b) in &structural {
             if seen_signal.contains(&sig) {
                 continue;
             }
             seen_signal.push(sig);
             let (c, rule, weight, group, note) = match sig {
+                structure::Signal::PillCount => {
+                    // Context, not evidence: it vouches for drug slang and boosts drug findings.
+                    pill_count = Some((f, a, b));
+                    continue;
+                }
                 structure::Signal::SessionPrice => (
                     Category::SexualExploitation,
                     "sex.session_price",
@@ -374,7 +386,13 @@ impl Engine {
                 };
                 cats.into_iter().map(move |c| (c, f, a, b))
             })
+            .chain(pill_count.map(|(f, a, b)| (Category::Drugs, f, a, b)))
             .collect();
+        let quotes = [
+            quoted_spans(sources[TITLE]),
+            quoted_spans(sources[TEXT]),
+            Vec::new(),
+        ];
         for &i in kept.keys() {
             let t = &lex.terms[i as usize];
             let Some(c) = t.category else { continue };
@@ -386,7 +404,14 @@ impl Engine {
             let t = &lex.terms[i as usize];
             let Some(c) = t.category else { continue };
             let overl = |f2: usize, a: usize, b: usize| f2 == *f && a < h.end && h.start < b;
+            let (oa, ob) = span(*f, h);
+            // A word put in quotes ('kuning', 'es', 'temenin') is coded language.
+            let quoted = quotes[*f].iter().any(|&(qa, qb)| qa <= oa && ob <= qb);
+            if quoted && !st[&c].quoted {
+                st.get_mut(&c).unwrap().quoted = true;
+            }
             let supported = !t.rule.requires_context
+                || quoted
                 || st[&c].has_plain_term
                 || boost_spans
                     .iter()
@@ -459,6 +484,42 @@ impl Engine {
         }
         entities::extract(post.text, Field::Text, &mut entities);
         self.entity_signals(&entities, &kept, &mut st, &mut reasons, &sources, s);
+
+        // Pill counts and quoted code words as context.
+        if let Some((f, a, b)) = pill_count {
+            let e = st.get_mut(&Category::Drugs).unwrap();
+            if e.terms > 0.0 {
+                e.boosts += PILL_COUNT_WEIGHT;
+                let (oa, ob) = s.norm[f].original_span(a, b);
+                reasons.push(Reason {
+                    rule: "drugs.ctx.pill_count".into(),
+                    kind: ReasonKind::Boost,
+                    category: Some(Category::Drugs),
+                    field: field_of(f),
+                    start: oa,
+                    end: ob,
+                    matched: sources[f][oa..ob].to_string(),
+                    weight: PILL_COUNT_WEIGHT,
+                    note: "Jumlah butir/ strip/ tablet".into(),
+                });
+            }
+        }
+        for (c, e) in st.iter_mut() {
+            if e.quoted && e.terms > 0.0 {
+                e.boosts += QUOTED_WEIGHT;
+                reasons.push(Reason {
+                    rule: "ctx.coded_quote".into(),
+                    kind: ReasonKind::Boost,
+                    category: Some(*c),
+                    field: Field::Text,
+                    start: 0,
+                    end: 0,
+                    matched: String::new(),
+                    weight: QUOTED_WEIGHT,
+                    note: "Istilah ditulis dalam tanda kutip (bahasa sandi)".into(),
+                });
+            }
+        }
 
         // Boosts and dampeners.
         for (&i, (f, h)) in &first_boost {
@@ -688,6 +749,38 @@ impl Engine {
             }
         }
     }
+}
+
+/// Byte spans (inside the quote marks) of short quoted phrases: 'es', "kuning", ‘jalan’.
+fn quoted_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    if !text.contains(['\'', '"', '‘', '’', '“', '”']) {
+        return out;
+    }
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let is_open = |c: char| matches!(c, '\'' | '"' | '‘' | '“');
+    let is_close = |c: char| matches!(c, '\'' | '"' | '’' | '”');
+    let mut i = 0;
+    while i < chars.len() {
+        let (at, c) = chars[i];
+        let after_space = i == 0 || !chars[i - 1].1.is_alphanumeric();
+        if is_open(c) && after_space {
+            let start = at + c.len_utf8();
+            let mut j = i + 1;
+            while j < chars.len() && j - i <= 32 && !is_close(chars[j].1) && chars[j].1 != '\n' {
+                j += 1;
+            }
+            let closes = j < chars.len() && is_close(chars[j].1);
+            let word_end = j + 1 >= chars.len() || !chars[j + 1].1.is_alphanumeric();
+            if closes && word_end && j > i + 1 {
+                out.push((start, chars[j].0));
+                i = j + 1;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
 }
 
 /// Whether the word before `at` negates what follows ("tanpa operasi", "tidak perlu BP2MI").

@@ -11,6 +11,8 @@
 pub(crate) enum Signal {
     SessionPrice,
     HighPay,
+    /// A count of pills: `10 butir`, `5 strip`, `100 tab`, `isi 1000`.
+    PillCount,
 }
 
 fn tokens(text: &str) -> Vec<(usize, usize)> {
@@ -57,6 +59,10 @@ const FOREIGN: &[&str] = &[
     "usd", "dolar", "dollar", "dollars", "rm", "ringgit", "baht", "sgd", "us",
 ];
 
+const COUNT_UNITS: &[&str] = &[
+    "butir", "strip", "tab", "tablet", "pil", "kapsul", "keping", "biji",
+];
+
 /// Real-estate listings write LT/LB (land/building area) next to numbers.
 const REAL_ESTATE: &[&str] = &[
     "lb",
@@ -81,6 +87,12 @@ pub(crate) fn scan(text: &str, out: &mut Vec<(Signal, usize, usize)>) {
     let real_estate = (0..toks.len()).any(|i| REAL_ESTATE.contains(&word(i)));
     for i in 0..toks.len() {
         let w = word(i);
+        if i > 0 && COUNT_UNITS.contains(&w) && starts_with_digit(word(i - 1)) {
+            out.push((Signal::PillCount, toks[i - 1].0, toks[i].1));
+        }
+        if w == "isi" && i + 1 < toks.len() && price_like(word(i + 1), "") {
+            out.push((Signal::PillCount, toks[i].0, toks[i + 1].1));
+        }
         if !real_estate && SESSION.contains(&w) {
             let next_of = |k: usize| if k + 1 < toks.len() { word(k + 1) } else { "" };
             let before = i > 0 && price_like(word(i - 1), w);
@@ -205,6 +217,13 @@ mod tests {
         assert_eq!(signals("lt 1 3jt"), vec![Signal::SessionPrice]);
         assert!(signals("lantai st").is_empty());
         assert!(signals("rumah lt 90 lb 120 shm").is_empty());
+    }
+
+    #[test]
+    fn pill_counts() {
+        assert_eq!(signals("10 butir 50rb"), vec![Signal::PillCount]);
+        assert_eq!(signals("1 box isi 1000"), vec![Signal::PillCount]);
+        assert!(signals("isi 10").is_empty());
     }
 
     #[test]
