@@ -150,6 +150,16 @@ impl CaseState {
         }
     }
 
+    /// Names of the actions [`CaseState::apply`] may accept now (for the buttons a page shows).
+    pub fn allowed_actions(&self) -> &'static [&'static str] {
+        match self.status {
+            CaseStatus::Open => &["start_investigation", "refer", "close"],
+            CaseStatus::Investigating => &["refer", "close"],
+            CaseStatus::Referred => &["close"],
+            CaseStatus::Closed => &[],
+        }
+    }
+
     /// Applies `action` at time `at`. Allowed: open -> investigating; open or investigating ->
     /// referred (recording the referral; the receiving agency becomes lead); any but closed ->
     /// closed with an outcome. Everything else, and anything on a closed case, is an error.
@@ -412,6 +422,18 @@ pub enum ReportError {
     },
 }
 
+impl ReportStatus {
+    /// The statuses [`advance_report`] accepts from this one.
+    pub fn next(self) -> &'static [ReportStatus] {
+        match self {
+            ReportStatus::Received => &[ReportStatus::InReview, ReportStatus::Closed],
+            ReportStatus::InReview => &[ReportStatus::ActedOn, ReportStatus::Closed],
+            ReportStatus::ActedOn => &[ReportStatus::Closed],
+            ReportStatus::Closed => &[],
+        }
+    }
+}
+
 /// Moves a report forward. Allowed: received -> in_review -> acted_on -> closed, and closing
 /// from any open status (a duplicate or unfounded report is closed without action). Never back.
 pub fn advance_report(
@@ -522,6 +544,36 @@ mod tests {
             )
             .unwrap();
         assert_eq!(guidance.outcome, Some(CaseOutcome::Guidance));
+    }
+
+    #[test]
+    fn allowed_actions_match_what_apply_accepts() {
+        let lead = agency(1);
+        let actions = [
+            CaseAction::StartInvestigation,
+            CaseAction::Refer {
+                to_agency: agency(2),
+                reason: "alasan".into(),
+            },
+            CaseAction::Close {
+                outcome: CaseOutcome::TakedownOnly,
+            },
+        ];
+        let open = CaseState::open(lead);
+        let investigating = open.apply(&actions[0], T0).unwrap();
+        let referred = investigating.apply(&actions[1], T0).unwrap();
+        let closed = referred.apply(&actions[2], T0).unwrap();
+        for state in [open, investigating, referred, closed] {
+            for action in &actions {
+                assert_eq!(
+                    state.apply(action, T0).is_ok(),
+                    state.allowed_actions().contains(&action.name()),
+                    "{} {}",
+                    state.status,
+                    action.name()
+                );
+            }
+        }
     }
 
     #[test]
@@ -649,6 +701,16 @@ mod tests {
             advance_report(R::Closed, R::Closed),
             Err(ReportError::Closed)
         );
+        // `next` and `advance_report` agree on every pair.
+        for &from in R::ALL {
+            for &to in R::ALL {
+                assert_eq!(
+                    advance_report(from, to).is_ok(),
+                    from.next().contains(&to),
+                    "{from} -> {to}"
+                );
+            }
+        }
         assert_eq!(R::ActedOn.as_str(), "acted_on");
         assert_eq!(
             serde_json::to_string(&R::InReview).unwrap(),
