@@ -365,6 +365,14 @@ async fn settle_batch(batch: PublishedBatch, retry_delay: Duration) -> WorkerSta
             }
         }
     }
+    tracing::debug!(
+        posts = stats.received,
+        screened = stats.screened,
+        flagged = stats.flagged,
+        rejected = stats.rejected,
+        retried = stats.retried,
+        "batch settled"
+    );
     stats
 }
 
