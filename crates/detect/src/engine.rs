@@ -362,7 +362,7 @@ impl Engine {
             });
         }
 
-        let boost_spans: Vec<(Category, usize, usize, usize)> = s
+        let mut boost_spans: Vec<(Category, usize, usize, usize)> = s
             .hits
             .iter()
             .enumerate()
@@ -393,6 +393,22 @@ impl Engine {
             quoted_spans(sources[TEXT]),
             Vec::new(),
         ];
+        // Rice, eggs, seeds and beads also come in "isi 500 butir": then a count is no context.
+        if let Some(pc) = lex
+            .terms
+            .iter()
+            .position(|t| t.rule.id == "drugs.pill.count")
+        {
+            if self.term_senses[pc]
+                .iter()
+                .any(|&si| sense_active[si as usize])
+            {
+                boost_spans.retain(|(c, f, a, b)| {
+                    !(pill_count == Some((*f, *a, *b)) && *c == Category::Drugs)
+                });
+                pill_count = None;
+            }
+        }
         for &i in kept.keys() {
             let t = &lex.terms[i as usize];
             let Some(c) = t.category else { continue };
@@ -406,12 +422,17 @@ impl Engine {
             let overl = |f2: usize, a: usize, b: usize| f2 == *f && a < h.end && h.start < b;
             let (oa, ob) = span(*f, h);
             // A word put in quotes ('kuning', 'es', 'temenin') is coded language.
-            let quoted = quotes[*f].iter().any(|&(qa, qb)| qa <= oa && ob <= qb);
+            let quoted = t.rule.requires_context
+                && t.rule.vouches
+                && quotes[*f].iter().any(|&(qa, qb)| qa <= oa && ob <= qb);
+            // A sign of a minor vouches for companionship offers ("aku kelas 3 SMP, mau temenin").
+            let minor_ctx = c == Category::SexualExploitation && !first_minor.is_empty();
             if quoted && !st[&c].quoted {
                 st.get_mut(&c).unwrap().quoted = true;
             }
             let supported = !t.rule.requires_context
                 || quoted
+                || minor_ctx
                 || st[&c].has_plain_term
                 || boost_spans
                     .iter()
@@ -785,19 +806,12 @@ fn quoted_spans(text: &str) -> Vec<(usize, usize)> {
 
 /// Whether the word before `at` negates what follows ("tanpa operasi", "tidak perlu BP2MI").
 fn negated(text: &str, at: usize) -> bool {
+    // Up to three words back: "tanpa ribet ngurus BP2MI", "ga usah ke kantor BP2MI".
     let before = text[..at].trim_end();
-    let mut words = before.rsplit(' ');
-    let w1 = words.next().unwrap_or("");
-    let w2 = words.next().unwrap_or("");
     const NEG: &[&str] = &[
-        "tidak", "tanpa", "bukan", "belum", "usah", "perlu", "jangan", "anti", "non", "no",
+        "tidak", "tanpa", "bukan", "belum", "usah", "jangan", "anti", "non", "no", "ogah", "males",
     ];
-    NEG.contains(&w1)
-        || (NEG.contains(&w2)
-            && matches!(
-                w1,
-                "perlu" | "lewat" | "melalui" | "ke" | "ada" | "pakai" | "pake" | "usah" | "butuh"
-            ))
+    before.rsplit(' ').take(3).any(|w| NEG.contains(&w))
 }
 
 #[cfg(test)]

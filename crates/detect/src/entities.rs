@@ -53,7 +53,7 @@ static HOLDER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\ba\.?\s?n\.?\s*:?\s*([A-Za-z][A-Za-z']+(?:\s[A-Z][A-Za-z']+){0,3})").unwrap()
 });
 static BPOM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(POM\s*)?(NKIT|BTR|BTL|BTI|TR|TI|TL|HT|FF|SD|SI|SL|N[A-E]|MD|ML|[DG][BTKPN][LIX]|P-?IRT(?:\s*No\.?)?)\s*[:.]?\s*(\d(?:[\s.\-]?\d){2,17})(?:\s?([A-Z])\s?(\d))?\b").unwrap()
+    Regex::new(r"(?i)\b(POM\s*)?(NKIT|BTR|BTL|BTI|TR|TI|TL|HT|FF|SD|SI|SL|N[A-E]|MD|ML|[DG][BTKPN][LIX]|P-?IRT(?:\s*No\.?)?)[\s:.\-]*(\d(?:[\s.\-]?\d){2,17})(?:\s?([A-Z])\s?(\d))?\b").unwrap()
 });
 static VALID_MEDICINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[DG][BTKPN][LIX]\d{10}[A-Z]\d$").unwrap());
@@ -239,7 +239,17 @@ pub(crate) fn extract(text: &str, field: Field, out: &mut Vec<Entity>) {
             let pom = c.get(1).is_some();
             // Short numbers count only after "POM" ("POM TR 0712" is a malformed number; "ML 100" a volume).
             if !pom && digits(&c[3]).len() < 6 {
-                continue;
+                let mut from = m.start().saturating_sub(20);
+                while !text.is_char_boundary(from) {
+                    from -= 1;
+                }
+                let before = text[from..m.start()].to_ascii_lowercase();
+                if !["reg", "bpom", "notif", "izin"]
+                    .iter()
+                    .any(|k| before.contains(k))
+                {
+                    continue;
+                }
             }
             let prefix = c[2]
                 .to_ascii_uppercase()
@@ -579,6 +589,14 @@ mod tests {
         );
         assert_eq!(status("isi 100 ml"), None);
         assert_eq!(status("ML 100"), None);
+        assert_eq!(
+            status("NO REG NA1820 (proses)"),
+            Some(("NA1820".into(), "malformed".into()))
+        );
+        assert_eq!(
+            status("BPOM: TR-092-337"),
+            Some(("TR092337".into(), "malformed".into()))
+        );
         assert_eq!(
             status("POM TR 0712 asli"),
             Some(("POMTR0712".into(), "malformed".into()))

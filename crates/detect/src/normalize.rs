@@ -180,6 +180,27 @@ impl Normalizer {
             if word.is_empty() {
                 continue;
             }
+            // Indonesian reduplication written with a 2 ("apa2", "hati2"): spell both halves.
+            let redup = word.len() >= 3
+                && word[word.len() - 1].c == '2'
+                && word[..word.len() - 1].iter().all(|u| u.c.is_alphabetic());
+            if redup {
+                let two = word.pop().expect("non-empty");
+                let half = word.len();
+                word.push(Unit {
+                    c: ' ',
+                    start: two.start,
+                    end: two.start,
+                });
+                for k in 0..half {
+                    let u = word[k];
+                    word.push(Unit {
+                        c: u.c,
+                        start: two.start,
+                        end: two.end,
+                    });
+                }
+            }
             let (w_start, w_end) = (word[0].start, word[word.len() - 1].end);
             if !first {
                 let prev_end = *out.ends.last().unwrap_or(&0);
@@ -239,6 +260,31 @@ fn confusable(c: char) -> char {
         'х' | 'χ' => 'x',
         'у' | 'γ' => 'y',
         'ℓ' => 'l',
+        // Small capitals (ᴋᴇʀᴊᴀ) have no compatibility decomposition.
+        'ᴀ' => 'a',
+        'ʙ' => 'b',
+        'ᴄ' => 'c',
+        'ᴅ' => 'd',
+        'ᴇ' => 'e',
+        'ꜰ' => 'f',
+        'ɢ' => 'g',
+        'ʜ' => 'h',
+        'ɪ' => 'i',
+        'ᴊ' => 'j',
+        'ᴋ' => 'k',
+        'ʟ' => 'l',
+        'ᴍ' => 'm',
+        'ɴ' => 'n',
+        'ᴏ' => 'o',
+        'ᴘ' => 'p',
+        'ʀ' => 'r',
+        'ꜱ' => 's',
+        'ᴛ' => 't',
+        'ᴜ' => 'u',
+        'ᴠ' => 'v',
+        'ᴡ' => 'w',
+        'ʏ' => 'y',
+        'ᴢ' => 'z',
         _ => c,
     }
 }
@@ -472,6 +518,8 @@ mod tests {
         assert_eq!(norm("tramadolll"), "tramadol");
         assert_eq!(norm("pil LL"), "pil ll");
         assert_eq!(norm("a b"), "a b", "two letters are not a split word");
+        assert_eq!(norm("hati2 ya"), "hati hati ya");
+        assert_eq!(norm("ᴋᴇʀᴊᴀ"), "kerja");
     }
 
     #[test]

@@ -43,6 +43,7 @@ const SESSION: &[&str] = &[
     "crot",
 ];
 const PAY: &[&str] = &[
+    "bonus",
     "gaji",
     "gajian",
     "gajinya",
@@ -59,6 +60,7 @@ const FOREIGN: &[&str] = &[
     "usd", "dolar", "dollar", "dollars", "rm", "ringgit", "baht", "sgd", "us",
 ];
 
+const TIMED: &[&str] = &["jam", "sejam", "semalam", "nginep", "pagi", "malam"];
 const COUNT_UNITS: &[&str] = &[
     "butir", "strip", "tab", "tablet", "pil", "kapsul", "keping", "biji",
 ];
@@ -90,8 +92,38 @@ pub(crate) fn scan(text: &str, out: &mut Vec<(Signal, usize, usize)>) {
         if i > 0 && COUNT_UNITS.contains(&w) && starts_with_digit(word(i - 1)) {
             out.push((Signal::PillCount, toks[i - 1].0, toks[i].1));
         }
-        if w == "isi" && i + 1 < toks.len() && price_like(word(i + 1), "") {
+        let mass = |k: usize| {
+            k < toks.len()
+                && matches!(
+                    word(k),
+                    "gram"
+                        | "gr"
+                        | "g"
+                        | "kg"
+                        | "ml"
+                        | "liter"
+                        | "l"
+                        | "lt"
+                        | "cc"
+                        | "ons"
+                        | "buah"
+                        | "pcs"
+                        | "lembar"
+                )
+        };
+        let next_word = if i + 1 < toks.len() { word(i + 1) } else { "" };
+        let plain_number = next_word.bytes().all(|b| b.is_ascii_digit());
+        if w == "isi" && plain_number && price_like(next_word, "") && !mass(i + 2) {
             out.push((Signal::PillCount, toks[i].0, toks[i + 1].1));
+        }
+        // "1 jam 300", "sejam 300", "sampai pagi 900", "semalam 1jt"
+        if !real_estate && TIMED.contains(&w) && i + 1 < toks.len() {
+            let next_of = if i + 2 < toks.len() { word(i + 2) } else { "" };
+            let hours_before =
+                w != "jam" || (i > 0 && word(i - 1).len() <= 2 && starts_with_digit(word(i - 1)));
+            if hours_before && price_like(word(i + 1), next_of) {
+                out.push((Signal::SessionPrice, toks[i].0, toks[i + 1].1));
+            }
         }
         if !real_estate && SESSION.contains(&w) {
             let next_of = |k: usize| if k + 1 < toks.len() { word(k + 1) } else { "" };
@@ -224,6 +256,7 @@ mod tests {
         assert_eq!(signals("10 butir 50rb"), vec![Signal::PillCount]);
         assert_eq!(signals("1 box isi 1000"), vec![Signal::PillCount]);
         assert!(signals("isi 10").is_empty());
+        assert!(signals("isi 1000 gram").is_empty());
     }
 
     #[test]
