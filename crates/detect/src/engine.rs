@@ -394,15 +394,17 @@ impl Engine {
             Vec::new(),
         ];
         // Rice, eggs, seeds and beads also come in "isi 500 butir": then a count is no context.
-        if let Some(pc) = lex
+        let count_benign = lex
             .terms
             .iter()
             .position(|t| t.rule.id == "drugs.pill.count")
+            .is_some_and(|pc| {
+                self.term_senses[pc]
+                    .iter()
+                    .any(|&si| sense_active[si as usize])
+            });
         {
-            if self.term_senses[pc]
-                .iter()
-                .any(|&si| sense_active[si as usize])
-            {
+            if count_benign {
                 boost_spans.retain(|(c, f, a, b)| {
                     !(pill_count == Some((*f, *a, *b)) && *c == Category::Drugs)
                 });
