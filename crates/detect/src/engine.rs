@@ -403,13 +403,11 @@ impl Engine {
                     .iter()
                     .any(|&si| sense_active[si as usize])
             });
-        {
-            if count_benign {
-                boost_spans.retain(|(c, f, a, b)| {
-                    !(pill_count == Some((*f, *a, *b)) && *c == Category::Drugs)
-                });
-                pill_count = None;
-            }
+        if count_benign {
+            boost_spans.retain(|(c, f, a, b)| {
+                !(pill_count == Some((*f, *a, *b)) && *c == Category::Drugs)
+            });
+            pill_count = None;
         }
         for &i in kept.keys() {
             let t = &lex.terms[i as usize];
