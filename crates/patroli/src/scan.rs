@@ -65,6 +65,9 @@ pub struct ScanArgs {
     /// Write only posts that were flagged.
     #[arg(long)]
     pub only_flagged: bool,
+    /// Worker threads (default: one per core; `RAYON_NUM_THREADS` also works).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -143,6 +146,12 @@ impl Tally {
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Outcome> {
+    if let Some(threads) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.max(1))
+            .build_global()
+            .context("cannot start the worker threads")?;
+    }
     let engine = build_engine(&args.engine)?;
     let sources = open_sources(&args.files, args.input_format)?;
     let total_len: Option<u64> = sources.iter().map(|s| s.len).sum();

@@ -589,3 +589,21 @@ fn eval_reads_csv_labels_separated_by_semicolons() {
     assert_eq!(v["categories"]["drugs"]["support"], 2);
     assert_eq!(v["categories"]["sexual_exploitation"]["support"], 1);
 }
+
+#[test]
+fn output_does_not_depend_on_the_number_of_threads() {
+    let mut input = String::new();
+    for i in 0..300 {
+        let text = match i % 3 {
+            0 => DRUG_TEXT,
+            1 => "open BO ST 300 LT 800 free room, WA 0813-2222-1111",
+            _ => "kaos polos size LL, bahan double layer",
+        };
+        input.push_str(&format!("{{\"id\":{i},\"text\":\"{text}\"}}\n"));
+    }
+    let one = run_stdin(&["scan", "-j", "1"], input.as_bytes());
+    let many = run_stdin(&["scan", "-j", "4"], input.as_bytes());
+    assert_eq!(one.status.code(), Some(0));
+    assert_eq!(stdout_json_lines(&one).len(), 300);
+    assert_eq!(one.stdout, many.stdout);
+}
