@@ -35,6 +35,27 @@ pub struct PublishReport {
     pub bad_lines: Vec<BadLine>,
 }
 
+impl std::fmt::Display for BadLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+/// One summary line for the end of `patroli publish`.
+impl std::fmt::Display for PublishReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} lines: {} stored, {} already stored (duplicates), {} blank, {} rejected",
+            self.lines,
+            self.stored,
+            self.duplicates,
+            self.blank,
+            self.bad_lines.len()
+        )
+    }
+}
+
 /// How often a publish whose acknowledgement failed (timeout, server restart) is sent again.
 /// Re-sending is safe: the Nats-Msg-Id makes JetStream drop the copy if the first one did land.
 const PUBLISH_ATTEMPTS: u32 = 3;
@@ -228,6 +249,28 @@ mod tests {
             out.push((len, buf.clone()));
         }
         out
+    }
+
+    #[test]
+    fn report_reads_as_one_line() {
+        let report = PublishReport {
+            lines: 8,
+            stored: 3,
+            duplicates: 1,
+            blank: 1,
+            bad_lines: vec![BadLine {
+                line: 3,
+                reason: "missing field `id`".into(),
+            }],
+        };
+        assert_eq!(
+            report.to_string(),
+            "8 lines: 3 stored, 1 already stored (duplicates), 1 blank, 1 rejected"
+        );
+        assert_eq!(
+            report.bad_lines[0].to_string(),
+            "line 3: missing field `id`"
+        );
     }
 
     #[tokio::test]

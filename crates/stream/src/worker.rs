@@ -43,6 +43,16 @@ pub struct WorkerStats {
     pub batches: u64,
 }
 
+impl std::fmt::Display for WorkerStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} received, {} screened ({} flagged), {} rejected, {} retried, {} batches",
+            self.received, self.screened, self.flagged, self.rejected, self.retried, self.batches
+        )
+    }
+}
+
 /// A worker bound to one connection. Several workers (on one machine or many) share the durable
 /// consumer named in the config; JetStream gives each post to exactly one of them at a time.
 pub struct Worker {
