@@ -3,6 +3,22 @@
 //! Pipeline: normalize -> match lexicon (one Aho-Corasick pass) -> extract entities -> score -> explain.
 //! This crate is pure: it never touches files, the network or a clock. Lexicons are handed in as text
 //! (the built-in one is compiled in with `include_str!`); the binary decides where files come from.
+//!
+//! ```
+//! use patroli_detect::{Category, Engine, Post};
+//!
+//! let engine = Engine::builtin();
+//! let s = engine.screen(&Post { text: "open BO malam ini, ST 300 LT 800, wa aja", ..Post::default() });
+//! assert!(s.categories.contains(&Category::SexualExploitation));
+//! // Every reason points at the original text.
+//! let r = &s.reasons[0];
+//! assert_eq!(r.matched, "open BO malam ini, ST 300 LT 800, wa aja"[r.start..r.end].to_string());
+//! ```
+//!
+//! Modules: [`normalize`] (folding with a byte map back to the original), [`lexicon`] (TOML data),
+//! `matcher` (one automaton), `structure` (numbers next to words: session prices, pay, pill counts),
+//! `entities` (phones, chat handles, bank accounts, BPOM numbers), `engine` (scoring and reasons) and
+//! [`eval`] (precision/recall for labelled sets). See `crates/detect/README.md` for the lexicon format.
 
 mod category;
 mod screening;
