@@ -60,6 +60,9 @@ impl std::fmt::Display for PublishReport {
 /// Re-sending is safe: the Nats-Msg-Id makes JetStream drop the copy if the first one did land.
 const PUBLISH_ATTEMPTS: u32 = 3;
 
+/// Bytes of a message's headers besides the Nats-Msg-Id value (header names and framing).
+const HEADER_MARGIN: usize = 64;
+
 struct InFlight {
     line: u64,
     subject: String,
@@ -80,7 +83,12 @@ where
     R: AsyncBufRead + Unpin,
 {
     cfg.validate()?;
-    let js = jetstream::new(client.clone());
+    // The client holds one permit per unacknowledged publish; with fewer permits than our window
+    // the next send would wait for an acknowledgement we have not started awaiting yet.
+    let js = jetstream::ContextBuilder::new()
+        .max_ack_inflight(cfg.publish_window + 1)
+        .build(client.clone());
+    let max_payload = client.server_info().max_payload;
     let mut reader = reader;
     let mut report = PublishReport::default();
     let mut window: VecDeque<InFlight> = VecDeque::with_capacity(cfg.publish_window);
@@ -120,6 +128,18 @@ where
         }
         let subject = cfg.post_subject(post.platform.as_deref());
         let msg_id = post.message_id();
+        // The server refuses a message over its own limit (headers included): that is a bad line,
+        // not a reason to stop publishing the rest of the file.
+        if line.len() + msg_id.len() + HEADER_MARGIN > max_payload {
+            report.bad_lines.push(BadLine {
+                line: line_no,
+                reason: format!(
+                    "{} bytes, over the NATS server's message limit of {max_payload}",
+                    line.len()
+                ),
+            });
+            continue;
+        }
         // The original line is forwarded untouched: fields this version does not know survive.
         let payload = Bytes::copy_from_slice(line);
         let ack = send(&js, &subject, &msg_id, payload.clone(), line_no).await?;

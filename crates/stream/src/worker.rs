@@ -141,7 +141,11 @@ impl Worker {
     {
         self.cfg.validate()?;
         let consumer = ensure_consumer(&self.client, &self.cfg).await?;
-        let js = jetstream::new(self.client.clone());
+        // One permit per unacknowledged result: enough for every batch that may be in flight, so
+        // publishing a batch never waits on acknowledgements of a batch not yet being awaited.
+        let js = jetstream::ContextBuilder::new()
+            .max_ack_inflight(self.cfg.batch * (PIPELINE_DEPTH + 1))
+            .build(self.client.clone());
         let mut shutdown = std::pin::pin!(shutdown);
         let mut stopping = false;
         let mut stats = WorkerStats::default();

@@ -542,3 +542,30 @@ async fn a_stopped_worker_leaves_no_post_unacknowledged() {
         stats.screened
     );
 }
+
+#[tokio::test]
+async fn a_post_over_the_server_limit_is_a_bad_line_not_the_end_of_the_file() {
+    let Some(mut fx) = Fixture::new().await else {
+        return;
+    };
+    // Our own limit above the server's, so the server's is the one that bites.
+    let server_limit = fx.client.server_info().max_payload;
+    fx.cfg.max_message_bytes = server_limit * 4;
+    let input = [
+        post("v1", None, "sepatu"),
+        post("huge", None, &"z".repeat(server_limit + 10)),
+        post("v2", None, "tas"),
+    ]
+    .join("\n");
+    let report = fx.publish(&input).await;
+    assert_eq!(report.stored, 2, "{report}");
+    assert_eq!(report.bad_lines.len(), 1);
+    assert_eq!(report.bad_lines[0].line, 2);
+    assert!(
+        report.bad_lines[0]
+            .reason
+            .contains("NATS server's message limit"),
+        "{}",
+        report.bad_lines[0]
+    );
+}
