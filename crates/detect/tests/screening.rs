@@ -149,3 +149,38 @@ fn a_caller_lexicon_extends_the_builtin_one() {
     assert!(s.categories.contains(&Category::Drugs));
     assert!(s.lexicon_version.ends_with("+lokal-1"));
 }
+
+mod fuzz {
+    use patroli_detect::{Engine, Field, Post};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// Whatever the input, every span in a screening is in bounds, on char boundaries and
+        /// matches the text it claims, and scores stay in [0, 1].
+        #[test]
+        fn screening_spans_are_valid(
+            text in "(\\PC|[ .\\-'\"0-9]|ll|st |lt |open bo|tr4m4d0l|gaji |usd|butir|💊|\u{200b}){0,80}",
+            title in proptest::option::of("\\PC{0,30}"),
+        ) {
+            let engine = Engine::builtin();
+            let s = engine.screen(&Post { text: &text, title: title.as_deref(), ..Post::default() });
+            for r in &s.reasons {
+                let src = if r.field == Field::Title { title.as_deref().unwrap_or("") } else { text.as_str() };
+                prop_assert!(r.start <= r.end && r.end <= src.len());
+                prop_assert!(src.is_char_boundary(r.start) && src.is_char_boundary(r.end));
+                if r.end > r.start {
+                    prop_assert_eq!(&src[r.start..r.end], r.matched.as_str());
+                }
+            }
+            for e in &s.entities {
+                let src = if e.field == Field::Title { title.as_deref().unwrap_or("") } else { text.as_str() };
+                prop_assert!(e.start < e.end && e.end <= src.len());
+                prop_assert!(src.is_char_boundary(e.start) && src.is_char_boundary(e.end));
+            }
+            for v in s.scores.values() {
+                prop_assert!((0.0..=1.0).contains(v));
+            }
+        }
+    }
+}
