@@ -12,12 +12,14 @@ mod error;
 mod sql;
 mod store;
 mod types;
+mod workflow;
 
 pub use backends::{PgStore, SQLITE_FILE, SqliteStore};
 pub use error::{Result, StoreError};
 pub use sql::{PgBackend, SqlStore, SqliteBackend, content_hash};
 pub use store::{Backend, Store};
 pub use types::*;
+pub use workflow::*;
 
 pub use patroli_core::audit::{AuditBreak, AuditEntry, NewAuditEntry};
 
