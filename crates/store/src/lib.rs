@@ -9,6 +9,7 @@
 mod backends;
 mod db;
 mod error;
+mod intel;
 mod sql;
 mod store;
 mod types;
@@ -16,6 +17,7 @@ mod workflow;
 
 pub use backends::{PgStore, SQLITE_FILE, SqliteStore};
 pub use error::{Result, StoreError};
+pub use intel::*;
 pub use sql::{PgBackend, SqlStore, SqliteBackend, content_hash};
 pub use store::{Backend, Store};
 pub use types::*;
