@@ -238,6 +238,9 @@ impl Engine {
         let mut suppressed: BTreeMap<u32, (usize, Hit, u32)> = BTreeMap::new();
         for (f, h) in &term_hits {
             let Target::Term(i) = h.target else { continue };
+            if lex.terms[i as usize].rule.negatable && negated_claim(&s.norm[*f].text, h.start) {
+                continue;
+            }
             if let Some(&sense) = self.term_senses[i as usize]
                 .iter()
                 .find(|&&si| sense_active[si as usize])
@@ -802,6 +805,18 @@ fn quoted_spans(text: &str) -> Vec<(usize, usize)> {
         i += 1;
     }
     out
+}
+
+/// "tidak mengandung X", "bebas X", "tanpa X", "0% X": the product claims NOT to contain X.
+fn negated_claim(text: &str, at: usize) -> bool {
+    const NEG: &[&str] = &[
+        "tidak", "tanpa", "bebas", "bukan", "non", "no", "nol", "0", "free",
+    ];
+    text[..at]
+        .trim_end()
+        .rsplit(' ')
+        .take(2)
+        .any(|w| NEG.contains(&w))
 }
 
 /// Whether the word before `at` negates what follows ("tanpa operasi", "tidak perlu BP2MI").

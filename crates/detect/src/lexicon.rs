@@ -88,6 +88,9 @@ pub struct TermRule {
     /// "obat" or "butir", so two generic words cannot vouch for each other).
     #[serde(default = "yes")]
     pub vouches: bool,
+    /// A hit right after a negation ("tidak mengandung merkuri", "bebas paraben") does not count.
+    #[serde(default)]
+    pub negatable: bool,
 }
 
 fn yes() -> bool {
