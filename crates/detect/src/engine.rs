@@ -812,10 +812,11 @@ fn negated_claim(text: &str, at: usize) -> bool {
     const NEG: &[&str] = &[
         "tidak", "tanpa", "bebas", "bukan", "non", "no", "nol", "0", "free",
     ];
+    // Four words back covers lists: "tidak mengandung merkuri dan hidrokuinon".
     text[..at]
         .trim_end()
         .rsplit(' ')
-        .take(2)
+        .take(4)
         .any(|w| NEG.contains(&w))
 }
 
