@@ -102,7 +102,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             usize::from(flagged)
         })
         .sum::<usize>();
-    report("engine alone (rayon, no NATS)", posts, started);
+    report("engine alone (rayon, no NATS)", posts, started, mark());
 
     let client = connect(&cfg).await?;
     ensure_streams(&client, &cfg).await?;
@@ -128,11 +128,16 @@ async fn run(
     let started = mark();
     let published = publish_posts(client, cfg, input.as_bytes()).await?;
     assert_eq!(published.stored as usize, posts, "{published:?}");
-    report("publish alone (acked by JetStream)", posts, started);
+    report("publish alone (acked by JetStream)", posts, started, mark());
 
     let started = mark();
-    let screened = drain(cfg, engine, posts, workers).await?;
-    report("workers draining the queue (results acked)", posts, started);
+    let (screened, done) = drain(cfg, engine, posts, workers).await?;
+    report(
+        "workers draining the queue (results acked)",
+        posts,
+        started,
+        done,
+    );
 
     // End to end: a second copy of the posts under new ids, workers already running.
     let relabelled = input.replace("\"id\":\"t", "\"id\":\"u");
@@ -143,20 +148,27 @@ async fn run(
     let published = publish_posts(client, cfg, relabelled.as_bytes()).await?;
     assert_eq!(published.stored as usize, posts, "{published:?}");
     let screened_again = drain.await??;
-    report("end to end: publish -> worker -> results", posts, started);
+    let (screened_again, done) = screened_again;
+    report(
+        "end to end: publish -> worker -> results",
+        posts,
+        started,
+        done,
+    );
     assert_eq!(screened.0, screened_again.0);
     Ok(screened.1)
 }
 
 /// Runs `workers` workers, each on its own connection, until `posts` posts are screened.
-/// Returns (screened, flagged).
+/// Returns (screened, flagged) and the moment the last result was stored.
 async fn drain(
     cfg: &StreamConfig,
     engine: &Arc<Engine>,
     posts: usize,
     workers: usize,
-) -> Result<(u64, u64), patroli_stream::StreamError> {
+) -> Result<((u64, u64), Mark), patroli_stream::StreamError> {
     let mut stops = Vec::new();
+    let mut done_at = None;
     let mut stats = Vec::new();
     let mut tasks = Vec::new();
     for _ in 0..workers {
@@ -174,6 +186,9 @@ async fn drain(
             .map(|s| s.borrow_and_update().screened)
             .sum();
         if done >= posts as u64 {
+            // The clock stops here: stopping the workers (which may wait out an idle pull) is
+            // not part of the throughput.
+            done_at = Some(mark());
             break;
         }
         let changes: Vec<_> = stats.iter_mut().map(|s| Box::pin(s.changed())).collect();
@@ -191,7 +206,7 @@ async fn drain(
         screened += s.screened;
         flagged += s.flagged;
     }
-    Ok((screened, flagged))
+    Ok(((screened, flagged), done_at.unwrap_or_else(mark)))
 }
 
 /// Wall-clock start plus CPU seconds used so far by this process and by a local nats-server, so
@@ -228,9 +243,8 @@ fn server_pid() -> Option<String> {
     })
 }
 
-fn report(what: &str, posts: usize, started: Mark) {
-    let now = mark();
-    let secs = started.wall.elapsed().as_secs_f64();
+fn report(what: &str, posts: usize, started: Mark, now: Mark) {
+    let secs = now.wall.duration_since(started.wall).as_secs_f64();
     let cpu = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) => format!("{:.2}", b - a),
         _ => "?".into(),
