@@ -8,17 +8,91 @@ use std::time::Duration;
 
 /// Connects with the settings in `cfg`. Fails at once when the server is unreachable, so a worker
 /// started against a wrong URL says so instead of hanging.
+///
+/// `url` may list several servers separated by commas. Credentials written in a URL
+/// (`user:password@` or `token@`) are sent to the server: the client library only reads them from
+/// its options, not from the address.
 pub async fn connect(cfg: &StreamConfig) -> Result<async_nats::Client, StreamError> {
     cfg.validate()?;
-    async_nats::ConnectOptions::new()
+    let (servers, credentials) = parse_servers(&cfg.url)?;
+    let mut options = async_nats::ConnectOptions::new()
         .name("patroli")
-        .connection_timeout(Duration::from_secs(5))
-        .connect(cfg.url.as_str())
+        .connection_timeout(Duration::from_secs(5));
+    options = match credentials {
+        Some(Credentials::UserPassword(user, password)) => {
+            options.user_and_password(user, password)
+        }
+        Some(Credentials::Token(token)) => options.token(token),
+        None => options,
+    };
+    options
+        .connect(servers)
         .await
         .map_err(|e| StreamError::Connect {
             url: redact_url(&cfg.url),
             source: e.into(),
         })
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Credentials {
+    UserPassword(String, String),
+    Token(String),
+}
+
+/// Splits `nats://a:4222,nats://b:4222` into server addresses and picks up the first credentials
+/// written in any of them. Errors name the server by its redacted form only.
+fn parse_servers(
+    url: &str,
+) -> Result<(Vec<async_nats::ServerAddr>, Option<Credentials>), StreamError> {
+    let mut servers = Vec::new();
+    let mut credentials = None;
+    for server in url.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let addr: async_nats::ServerAddr = server.parse().map_err(|e| {
+            StreamError::Config(format!(
+                "url: {} is not a server address: {e}",
+                redact_url(server)
+            ))
+        })?;
+        if credentials.is_none() {
+            credentials = match (addr.username(), addr.password()) {
+                (Some(user), Some(password)) => {
+                    Some(Credentials::UserPassword(decode(user), decode(password)))
+                }
+                (Some(token), None) => Some(Credentials::Token(decode(token))),
+                _ => None,
+            };
+        }
+        servers.push(addr);
+    }
+    if servers.is_empty() {
+        return Err(StreamError::Config("url: no server given".into()));
+    }
+    Ok((servers, credentials))
+}
+
+/// User info in a URL is percent-encoded (a `@` or `:` in a password is written `%40`, `%3A`).
+fn decode(part: &str) -> String {
+    let bytes = part.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// What [`ensure_streams`] did.
@@ -198,4 +272,37 @@ pub async fn ensure_consumer(
         )));
     }
     Ok(consumer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers_and_credentials_come_from_the_url() {
+        let (servers, creds) =
+            parse_servers("nats://patroli:s%40cret@nats-1:4222, nats://nats-2:4223").unwrap();
+        assert_eq!(servers.len(), 2);
+        assert_eq!(servers[1].port(), 4223);
+        assert_eq!(
+            creds,
+            Some(Credentials::UserPassword("patroli".into(), "s@cret".into()))
+        );
+
+        let (_, creds) = parse_servers("tls://t0ken@nats-1:4222").unwrap();
+        assert_eq!(creds, Some(Credentials::Token("t0ken".into())));
+
+        let (servers, creds) = parse_servers("nats://127.0.0.1:4222").unwrap();
+        assert_eq!((servers.len(), creds), (1, None));
+    }
+
+    #[test]
+    fn a_bad_url_is_reported_without_its_secret() {
+        let err = parse_servers("nats://u:hunter2@bad host:4222")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("stream config: url:"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(parse_servers(" , ").is_err());
+    }
 }
