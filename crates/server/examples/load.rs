@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! cargo run --release -p patroli-server --example load -- [--database URL] [--posts N]
-//!     [--batch N] [--senders N] [--clients N] [--single N]
+//!     [--batch N] [--senders N] [--clients N] [--single N] [--data DIR]
 //! ```
 
 use patroli_detect::Engine;
@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 
 struct Args {
     database: Option<String>,
+    /// Keep the SQLite data here instead of a temp dir (to inspect it afterwards).
+    data: Option<String>,
     posts: usize,
     batch: usize,
     senders: usize,
@@ -29,6 +31,7 @@ struct Args {
 fn parse_args() -> Args {
     let mut a = Args {
         database: None,
+        data: None,
         posts: 100_000,
         batch: 1_000,
         senders: 2,
@@ -40,6 +43,7 @@ fn parse_args() -> Args {
         let mut value = || it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
         match flag.as_str() {
             "--database" => a.database = Some(value()),
+            "--data" => a.data = Some(value()),
             "--posts" => a.posts = value().parse().expect("--posts N"),
             "--batch" => a.batch = value().parse().expect("--batch N"),
             "--senders" => a.senders = value().parse().expect("--senders N"),
@@ -92,6 +96,7 @@ async fn main() {
     let location = args
         .database
         .clone()
+        .or(args.data.clone())
         .unwrap_or_else(|| dir.path().to_str().unwrap().to_string());
     let store = patroli_store::open(&location).await.expect("open store");
     let backend = format!("{:?}", store.backend());

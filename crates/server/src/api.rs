@@ -466,40 +466,13 @@ async fn update_user(
 ) -> ApiResult<Json<Value>> {
     let Json(body) = body?;
     let id: UserId = user_id.parse().map_err(|_| ApiError::not_found())?;
-    state
-        .store()
-        .get_user(id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
     let role = body
         .role
         .as_deref()
         .map(|r| r.parse::<Role>())
         .transpose()
         .map_err(|e| ApiError::bad_param("role", e))?;
-    let password_changed = body.password.is_some();
-    let password_hash = match body.password {
-        Some(p) => {
-            ops::check_password(&p)?;
-            Some(hash_blocking(p).await?)
-        }
-        None => None,
-    };
-    let update = patroli_store::UserUpdate {
-        password_hash,
-        role,
-        disabled: body.disabled,
-        ..Default::default()
-    };
-    let user = state.store().update_user(id, update).await?;
-    auth::audit(
-        &state,
-        &who.actor,
-        "user.update",
-        Some(format!("user:{id}")),
-        json!({"disabled": body.disabled, "role": role, "password_changed": password_changed}),
-    )
-    .await;
+    let user = ops::update_user(&state, &who, id, body.disabled, role, body.password).await?;
     Ok(Json(user_json(&user)))
 }
 
@@ -815,7 +788,20 @@ pub mod ops {
                 .iter()
                 .map(|p| (p.screening.flagged, p.screening.categories.clone()))
                 .collect();
-            let outcomes = state.store().ingest_batch(&platform, posts).await?;
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            let job = crate::ingest::Job {
+                platform,
+                posts,
+                reply,
+            };
+            state
+                .ingest_queue()
+                .send(job)
+                .await
+                .map_err(|_| ApiError::internal("ingest writer stopped"))?;
+            let outcomes = answer
+                .await
+                .map_err(|_| ApiError::internal("ingest writer dropped a request"))??;
             for ((index, (is_flagged, categories)), outcome) in
                 indexes.into_iter().zip(summaries).zip(outcomes)
             {
@@ -967,8 +953,59 @@ pub mod ops {
         Ok((plain, rec))
     }
 
+    /// Change a user. An admin cannot disable or demote their own account, so the last admin
+    /// cannot lock everyone out by accident.
+    pub async fn update_user(
+        state: &AppState,
+        who: &Principal,
+        id: UserId,
+        disabled: Option<bool>,
+        role: Option<Role>,
+        password: Option<String>,
+    ) -> ApiResult<patroli_store::UserRecord> {
+        state
+            .store()
+            .get_user(id)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        let demotes_self = role.is_some_and(|r| r != Role::Admin);
+        if who.user_id == Some(id) && (disabled == Some(true) || demotes_self) {
+            return Err(ApiError::with_message(
+                ErrorCode::Conflict,
+                "You cannot disable or demote your own account.",
+            ));
+        }
+        let password_changed = password.is_some();
+        let password_hash = match password {
+            Some(p) => {
+                check_password(&p)?;
+                Some(hash_blocking(p).await?)
+            }
+            None => None,
+        };
+        let update = patroli_store::UserUpdate {
+            password_hash,
+            role,
+            disabled,
+            ..Default::default()
+        };
+        let user = state.store().update_user(id, update).await?;
+        // Tokens acting as this user must see the change now.
+        state.token_cache().clear();
+        auth::audit(
+            state,
+            &who.actor,
+            "user.update",
+            Some(format!("user:{id}")),
+            json!({"disabled": disabled, "role": role, "password_changed": password_changed}),
+        )
+        .await;
+        Ok(user)
+    }
+
     pub async fn revoke_token(state: &AppState, who: &Principal, id: TokenId) -> ApiResult<()> {
         state.store().revoke_api_token(id).await?;
+        state.token_cache().clear();
         auth::audit(
             state,
             &who.actor,

@@ -65,6 +65,40 @@ pub fn in_scope(scope: Option<&str>, region_code: Option<&str>) -> bool {
     }
 }
 
+/// Resolved API tokens, kept briefly so an ingest request does not pay two database reads before
+/// its real work. Revoking a token or changing a user through this server clears the cache at
+/// once; a change made elsewhere (another process, the CLI) takes effect within [`TOKEN_CACHE_TTL`].
+pub const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+#[derive(Default)]
+pub struct TokenCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (Principal, std::time::Instant)>>,
+}
+
+impl TokenCache {
+    fn get(&self, hash: &str) -> Option<Principal> {
+        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(hash)
+            .filter(|(_, at)| at.elapsed() < TOKEN_CACHE_TTL)
+            .map(|(p, _)| p.clone())
+    }
+
+    fn put(&self, hash: String, p: Principal) {
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, (_, at)| at.elapsed() < TOKEN_CACHE_TTL);
+        }
+        map.insert(hash, (p, std::time::Instant::now()));
+    }
+
+    pub fn clear(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
 /// A set of roles allowed to do something. The marker types below are the only permissions.
 pub trait Permission: Send + Sync + 'static {
     const ROLES: &'static [Role];
@@ -205,41 +239,11 @@ pub async fn principal(parts: &Parts, state: &AppState) -> Result<Option<Princip
     };
     let hash = secrets::token_hash(token);
     if token.starts_with(secrets::API_TOKEN_PREFIX) && !via_cookie {
-        let rec = store.find_api_token(&hash).await?.ok_or_else(invalid)?;
-        if rec.revoked_at.is_some() {
-            return Err(invalid());
+        if let Some(p) = state.token_cache().get(&hash) {
+            return Ok(Some(p));
         }
-        // "Last used" to the minute is plenty, and writing it on every ingest request would cost
-        // a database write per call. A failed update must not fail the request.
-        let now = OffsetDateTime::now_utc();
-        if rec
-            .last_used_at
-            .is_none_or(|t| now - t > time::Duration::minutes(1))
-            && let Err(e) = store.touch_api_token(rec.id, now).await
-        {
-            tracing::warn!(error = %e, "could not update token last_used_at");
-        }
-        let actor = format!("token:{}", rec.id);
-        if let Some(platform_id) = rec.platform_id {
-            let platform = store.get_platform(platform_id).await?.ok_or_else(invalid)?;
-            return Ok(Some(Principal {
-                actor,
-                name: rec.name,
-                role: Role::Platform,
-                user_id: None,
-                platform: Some(platform.name),
-                scope: None,
-                csrf: None,
-            }));
-        }
-        let user_id = rec.user_id.ok_or_else(invalid)?;
-        let user = store.get_user(user_id).await?.ok_or_else(invalid)?;
-        if user.disabled {
-            return Err(invalid());
-        }
-        let mut p = user_principal(state, &user, None).await?;
-        p.actor = actor;
-        p.name = format!("{} ({})", user.username, rec.name);
+        let p = api_token_principal(state, &hash).await?;
+        state.token_cache().put(hash, p.clone());
         return Ok(Some(p));
     }
     let (session, user) = store
@@ -248,6 +252,47 @@ pub async fn principal(parts: &Parts, state: &AppState) -> Result<Option<Princip
         .ok_or_else(invalid)?;
     let csrf = via_cookie.then_some(session.csrf_token);
     Ok(Some(user_principal(state, &user, csrf).await?))
+}
+
+async fn api_token_principal(state: &AppState, hash: &str) -> Result<Principal, ApiError> {
+    let store = state.store();
+    let invalid = || ApiError::new(ErrorCode::InvalidToken);
+    let rec = store.find_api_token(hash).await?.ok_or_else(invalid)?;
+    if rec.revoked_at.is_some() {
+        return Err(invalid());
+    }
+    // "Last used" to the minute is plenty, and writing it on every ingest request would cost
+    // a database write per call. A failed update must not fail the request.
+    let now = OffsetDateTime::now_utc();
+    if rec
+        .last_used_at
+        .is_none_or(|t| now - t > time::Duration::minutes(1))
+        && let Err(e) = store.touch_api_token(rec.id, now).await
+    {
+        tracing::warn!(error = %e, "could not update token last_used_at");
+    }
+    let actor = format!("token:{}", rec.id);
+    if let Some(platform_id) = rec.platform_id {
+        let platform = store.get_platform(platform_id).await?.ok_or_else(invalid)?;
+        return Ok(Principal {
+            actor,
+            name: rec.name,
+            role: Role::Platform,
+            user_id: None,
+            platform: Some(platform.name),
+            scope: None,
+            csrf: None,
+        });
+    }
+    let user_id = rec.user_id.ok_or_else(invalid)?;
+    let user = store.get_user(user_id).await?.ok_or_else(invalid)?;
+    if user.disabled {
+        return Err(invalid());
+    }
+    let mut p = user_principal(state, &user, None).await?;
+    p.actor = actor;
+    p.name = format!("{} ({})", user.username, rec.name);
+    Ok(p)
 }
 
 async fn user_principal(

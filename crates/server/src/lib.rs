@@ -12,6 +12,7 @@
 mod api;
 pub mod auth;
 pub mod error;
+mod ingest;
 mod metrics;
 mod openapi;
 mod ratelimit;
@@ -100,6 +101,9 @@ struct Inner {
     config: ServerConfig,
     login_limiter: ratelimit::RateLimiter,
     metrics: metrics::Metrics,
+    token_cache: auth::TokenCache,
+    /// Started on first use, so `AppState::new` works outside a runtime.
+    ingest_queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<ingest::Job>>,
 }
 
 impl AppState {
@@ -113,6 +117,8 @@ impl AppState {
                 config,
                 login_limiter,
                 metrics: metrics::Metrics::default(),
+                token_cache: auth::TokenCache::default(),
+                ingest_queue: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -131,6 +137,21 @@ impl AppState {
 
     pub(crate) fn metrics(&self) -> &metrics::Metrics {
         &self.inner.metrics
+    }
+
+    pub(crate) fn ingest_queue(&self) -> &tokio::sync::mpsc::Sender<ingest::Job> {
+        self.inner.ingest_queue.get_or_init(|| {
+            // SQLite has a single writer anyway; PostgreSQL gains from a few commits in flight.
+            let writers = match self.inner.store.backend() {
+                patroli_store::Backend::Sqlite => 1,
+                patroli_store::Backend::Postgres => 4,
+            };
+            ingest::start(self.inner.store.clone(), writers)
+        })
+    }
+
+    pub(crate) fn token_cache(&self) -> &auth::TokenCache {
+        &self.inner.token_cache
     }
 
     pub(crate) fn login_limiter(&self) -> &ratelimit::RateLimiter {

@@ -1248,6 +1248,56 @@ async fn ui_story(db: Db) {
     assert!(entries.iter().any(|e| e.action == "token.create"));
     assert!(entries.iter().any(|e| e.action == "token.revoke"));
     assert!(entries.iter().any(|e| e.action == "user.create"));
+
+    // Disabling a user ends their log-ins; an admin cannot disable themselves.
+    let created: Value = s
+        .http
+        .get(s.url("/api/v1/users"))
+        .bearer_auth(&a.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let find = |name: &str| {
+        created["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["username"] == name)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (baru_id, admin_id) = (find(&s.name("baru")), find(&admin));
+    let res = s
+        .http
+        .patch(s.url(&format!("/api/v1/users/{baru_id}")))
+        .bearer_auth(&a.token)
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = s
+        .http
+        .post(s.url("/api/v1/login"))
+        .json(&json!({"username": s.name("baru"), "password": "panjang-sekali"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = s
+        .http
+        .patch(s.url(&format!("/api/v1/users/{admin_id}")))
+        .bearer_auth(&a.token)
+        .json(&json!({"disabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
 }
 
 #[tokio::test]

@@ -152,6 +152,8 @@ messages! {
     Label => ("Label", "Label"),
     NewTokenShownOnce => ("Token baru (hanya ditampilkan sekali):", "New token (shown only once):"),
     Disabled => ("Nonaktif", "Disabled"),
+    Disable => ("Nonaktifkan", "Disable"),
+    Enable => ("Aktifkan", "Enable"),
     Created => ("Dibuat", "Created"),
     ErrorTitle => ("Terjadi kesalahan", "Something went wrong"),
     BackToQueue => ("Kembali ke antrian", "Back to the queue"),

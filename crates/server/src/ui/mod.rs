@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/posts/{post_id}/verdict", post(verdict_submit))
         .route("/admin", get(admin_page))
         .route("/admin/users", post(admin_create_user))
+        .route("/admin/users/{user_id}/disabled", post(admin_set_disabled))
         .route("/admin/tokens", post(admin_create_token))
         .route("/admin/tokens/{token_id}/revoke", post(admin_revoke_token))
 }
@@ -105,7 +106,7 @@ pub fn error_page(parts: &Parts, err: ApiError) -> Response {
     page_error(lang, err)
 }
 
-fn page_error(lang: Lang, err: ApiError) -> Response {
+pub(crate) fn page_error(lang: Lang, err: ApiError) -> Response {
     let status = err.status();
     let body = layout(
         lang,
@@ -121,7 +122,7 @@ fn page_error(lang: Lang, err: ApiError) -> Response {
 }
 
 /// A form that does not decode (missing or malformed field) is a 400 page, not axum's plain text.
-fn form_error(lang: Lang, e: FormRejection) -> Response {
+pub(crate) fn form_error(lang: Lang, e: FormRejection) -> Response {
     page_error(
         lang,
         ApiError::with_message(ErrorCode::BadRequest, e.body_text()),
@@ -129,7 +130,7 @@ fn form_error(lang: Lang, e: FormRejection) -> Response {
 }
 
 /// The frame of every page. `who` adds the navigation and the log-out form.
-fn layout(lang: Lang, title: &str, who: Option<&Principal>, content: Markup) -> Markup {
+pub(crate) fn layout(lang: Lang, title: &str, who: Option<&Principal>, content: Markup) -> Markup {
     let other = match lang {
         Lang::Id => "en",
         Lang::En => "id",
@@ -168,7 +169,7 @@ fn layout(lang: Lang, title: &str, who: Option<&Principal>, content: Markup) -> 
     }
 }
 
-fn csrf_input(p: &Principal) -> Markup {
+pub(crate) fn csrf_input(p: &Principal) -> Markup {
     html! {
         @if let Some(t) = &p.csrf {
             input type="hidden" name=(auth::CSRF_FIELD) value=(t);
@@ -177,14 +178,14 @@ fn csrf_input(p: &Principal) -> Markup {
 }
 
 /// Times for people: minutes are enough, and the zone is always UTC.
-fn show_time(t: time::OffsetDateTime) -> String {
+pub(crate) fn show_time(t: time::OffsetDateTime) -> String {
     let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     t.to_offset(time::UtcOffset::UTC)
         .format(&fmt)
         .unwrap_or_default()
 }
 
-fn html_response(m: Markup) -> Response {
+pub(crate) fn html_response(m: Markup) -> Response {
     ([(header::CACHE_CONTROL, "no-store")], m).into_response()
 }
 
@@ -588,7 +589,7 @@ async fn post_page(
 }
 
 /// Links from posts are hostile too: only http(s) URLs become clickable targets.
-fn safe_href(u: &str) -> &str {
+pub(crate) fn safe_href(u: &str) -> &str {
     let l = u.trim_start().to_ascii_lowercase();
     if l.starts_with("http://") || l.starts_with("https://") {
         u
@@ -669,7 +670,22 @@ async fn admin_view(
         h2 { (lang.t(Msg::Users)) }
         table.users {
             thead { tr { th { (lang.t(Msg::Username)) } th { (lang.t(Msg::Role)) } th { (lang.t(Msg::Region)) } th { (lang.t(Msg::Disabled)) } th { (lang.t(Msg::Created)) } } }
-            tbody { @for u in &users { tr { td { (u.username) } td { (lang.role(u.role)) } td { (u.region_code.as_deref().unwrap_or("—")) } td { @if u.disabled { "✓" } } td { (show_time(u.created_at)) } } } }
+            tbody { @for u in &users { tr {
+                td { (u.username) }
+                td { (lang.role(u.role)) }
+                td { (u.region_code.as_deref().unwrap_or("—")) }
+                td {
+                    @if u.disabled { "✓ " }
+                    @if who.user_id != Some(u.id) {
+                        form.inline method="post" action={ "/admin/users/" (u.id) "/disabled" } {
+                            (csrf_input(who))
+                            input type="hidden" name="disabled" value=(if u.disabled { "false" } else { "true" });
+                            button type="submit" { (lang.t(if u.disabled { Msg::Enable } else { Msg::Disable })) }
+                        }
+                    }
+                }
+                td { (show_time(u.created_at)) }
+            } } }
         }
         h3 { (lang.t(Msg::CreateUser)) }
         form.admin method="post" action="/admin/users" {
@@ -734,6 +750,31 @@ async fn admin_create_user(
         region: f.region,
     };
     match ops::create_user(&state, &who, body).await {
+        Ok(_) => Redirect::to("/admin").into_response(),
+        Err(e) => admin_view(&state, lang, &who, None, Some(e)).await,
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct DisabledForm {
+    disabled: bool,
+}
+
+async fn admin_set_disabled(
+    State(state): State<AppState>,
+    Extension(lang): Extension<Lang>,
+    who: PageAuthed<AdminOnly>,
+    Path(user_id): Path<String>,
+    f: Result<Form<DisabledForm>, FormRejection>,
+) -> Response {
+    let Form(f) = match f {
+        Ok(f) => f,
+        Err(e) => return form_error(lang, e),
+    };
+    let Ok(id) = user_id.parse() else {
+        return page_error(lang, ApiError::not_found());
+    };
+    match ops::update_user(&state, &who, id, Some(f.disabled), None, None).await {
         Ok(_) => Redirect::to("/admin").into_response(),
         Err(e) => admin_view(&state, lang, &who, None, Some(e)).await,
     }
