@@ -32,6 +32,8 @@ const SESSION_PRICE_WEIGHT: f32 = 0.6;
 const HIGH_PAY_WEIGHT: f32 = 0.3;
 /// Boost of a pill count (`10 butir`, `isi 1000`) on drug evidence.
 const PILL_COUNT_WEIGHT: f32 = 0.3;
+/// Boost of an hourly or nightly price on sexual-exploitation evidence.
+const HOURLY_WEIGHT: f32 = 0.35;
 /// Boost of a category term written in quotes.
 const QUOTED_WEIGHT: f32 = 0.3;
 const CRITICAL_NOTE: &str = "Indikasi anak di bawah umur dalam konten seksual: prioritas kritis";
@@ -319,12 +321,17 @@ impl Engine {
         }
         let mut seen_signal = Vec::new();
         let mut pill_count: Option<(usize, usize, usize)> = None;
+        let mut hourly: Option<(usize, usize, usize)> = None;
         for &(f, sig, a, b) in &structural {
             if seen_signal.contains(&sig) {
                 continue;
             }
             seen_signal.push(sig);
             let (c, rule, weight, group, note) = match sig {
+                structure::Signal::HourlyPrice => {
+                    hourly = Some((f, a, b));
+                    continue;
+                }
                 structure::Signal::PillCount => {
                     // Context, not evidence: it vouches for drug slang and boosts drug findings.
                     pill_count = Some((f, a, b));
@@ -390,6 +397,7 @@ impl Engine {
                 cats.into_iter().map(move |c| (c, f, a, b))
             })
             .chain(pill_count.map(|(f, a, b)| (Category::Drugs, f, a, b)))
+            .chain(hourly.map(|(f, a, b)| (Category::SexualExploitation, f, a, b)))
             .collect();
         let quotes = [
             quoted_spans(sources[TITLE]),
@@ -525,6 +533,24 @@ impl Engine {
                     matched: sources[f][oa..ob].to_string(),
                     weight: PILL_COUNT_WEIGHT,
                     note: "Jumlah butir/ strip/ tablet".into(),
+                });
+            }
+        }
+        if let Some((f, a, b)) = hourly {
+            let e = st.get_mut(&Category::SexualExploitation).unwrap();
+            if e.terms > 0.0 {
+                e.boosts += HOURLY_WEIGHT;
+                let (oa, ob) = s.norm[f].original_span(a, b);
+                reasons.push(Reason {
+                    rule: "sex.ctx.hourly_price".into(),
+                    kind: ReasonKind::Boost,
+                    category: Some(Category::SexualExploitation),
+                    field: field_of(f),
+                    start: oa,
+                    end: ob,
+                    matched: sources[f][oa..ob].to_string(),
+                    weight: HOURLY_WEIGHT,
+                    note: "Tarif per jam/ per malam".into(),
                 });
             }
         }

@@ -255,7 +255,7 @@ fn confusable(c: char) -> char {
         'ѕ' => 's',
         'т' | 'τ' => 't',
         'υ' | 'μ' => 'u',
-        'ν' => 'v',
+        'ν' | 'ѵ' => 'v',
         'ш' | 'ω' => 'w',
         'х' | 'χ' => 'x',
         'у' | 'γ' => 'y',
@@ -320,14 +320,19 @@ fn fold_chars(input: &str, units: &mut Vec<Unit>) {
             units.push(Unit { c: l, start, end });
             continue;
         }
-        if ch == '💊' {
-            // A pill emoji is pill vocabulary: spell it as a word of its own.
+        let spelled = match ch {
+            '💊' => Some("pil"),
+            '🔞' => Some("konten dewasa"),
+            _ => None,
+        };
+        if let Some(word) = spelled {
+            // A pill or 18+ emoji is vocabulary: spell it as a word of its own.
             units.push(Unit {
                 c: ' ',
                 start,
                 end: start,
             });
-            for c in "pil".chars() {
+            for c in word.chars() {
                 units.push(Unit { c, start, end });
             }
             units.push(Unit {

@@ -11,6 +11,9 @@
 pub(crate) enum Signal {
     SessionPrice,
     HighPay,
+    /// A price per hour or night ("1 jam 300", "sampai pagi 900"): photographers and bands charge
+    /// per hour too, so this is context, not evidence.
+    HourlyPrice,
     /// A count of pills: `10 butir`, `5 strip`, `100 tab`, `isi 1000`.
     PillCount,
 }
@@ -122,7 +125,7 @@ pub(crate) fn scan(text: &str, out: &mut Vec<(Signal, usize, usize)>) {
             let hours_before =
                 w != "jam" || (i > 0 && word(i - 1).len() <= 2 && starts_with_digit(word(i - 1)));
             if hours_before && price_like(word(i + 1), next_of) {
-                out.push((Signal::SessionPrice, toks[i].0, toks[i + 1].1));
+                out.push((Signal::HourlyPrice, toks[i].0, toks[i + 1].1));
             }
         }
         if !real_estate && SESSION.contains(&w) {
@@ -249,6 +252,15 @@ mod tests {
         assert_eq!(signals("lt 1 3jt"), vec![Signal::SessionPrice]);
         assert!(signals("lantai st").is_empty());
         assert!(signals("rumah lt 90 lb 120 shm").is_empty());
+    }
+
+    #[test]
+    fn hourly_prices() {
+        assert_eq!(
+            signals("1 jam 300 sampai pagi 900"),
+            vec![Signal::HourlyPrice, Signal::HourlyPrice]
+        );
+        assert!(signals("buka jam 10 sampai jam 22").is_empty());
     }
 
     #[test]
