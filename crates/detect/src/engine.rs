@@ -285,7 +285,16 @@ impl Engine {
                 .rule
                 .absurd_price
                 .is_some_and(|p| post.price.is_some_and(|x| x >= p));
-            if pills.len() >= 2 || (!pills.is_empty() && (drug_terms || absurd)) {
+            // A pill count ("10 butir", "isi 1000" with no unit) is one more pill word.
+            let mut counts_found = Vec::new();
+            structure::scan(&s.norm[TEXT].text, &mut counts_found);
+            let n = pills.len()
+                + usize::from(
+                    counts_found
+                        .iter()
+                        .any(|(sig, _, _)| *sig == structure::Signal::PillCount),
+                );
+            if n >= 2 || (n >= 1 && (drug_terms || absurd)) {
                 disguise_weight = d.rule.weight + if absurd { 0.2 } else { 0.0 };
                 let (a, b) = span(gf, &gh);
                 reasons.push(Reason {

@@ -365,9 +365,10 @@ fn is_word_unit(units: &[Unit], i: usize) -> bool {
     if c.is_alphanumeric() {
         return true;
     }
-    if matches!(c, '@' | '$' | '!' | '|') {
+    if matches!(c, '@' | '$' | '!' | '|' | '\'' | '’') {
         // Leet symbols count as letters only between two word chars (tr@madol), so handles
-        // (@name), prices ($5) and exclamations stay separators.
+        // (@name), prices ($5) and exclamations stay separators. An apostrophe inside a word
+        // (they'll, Jum'at) is dropped rather than splitting it ("ll" is a drug code).
         let prev = i > 0 && units[i - 1].c.is_alphanumeric();
         let next = i + 1 < units.len() && units[i + 1].c.is_alphanumeric();
         return prev && next;
@@ -512,6 +513,7 @@ mod tests {
             "50mg 120rb 15th tm50 1000"
         );
         assert_eq!(norm("@tokoku"), "tokoku");
+        assert_eq!(norm("they'll Jum’at 'es'"), "theyll jumat es");
     }
 
     #[test]
