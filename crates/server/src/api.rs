@@ -28,6 +28,7 @@ pub fn route_table() -> Vec<(&'static str, &'static str)> {
     table(usize::MAX)
         .into_iter()
         .map(|(m, p, _)| (m, p))
+        .chain(crate::intel::route_table())
         .collect()
 }
 
@@ -783,7 +784,8 @@ pub mod ops {
         }
         let (mut stored, mut flagged) = (0u64, 0u64);
         for (platform, posts) in by_platform {
-            let (indexes, posts): (Vec<usize>, Vec<ScreenedPost>) = posts.into_iter().unzip();
+            let (indexes, mut posts): (Vec<usize>, Vec<ScreenedPost>) = posts.into_iter().unzip();
+            let intel = crate::intel::before_store(state, &mut posts).await;
             let summaries: Vec<(bool, Vec<Category>)> = posts
                 .iter()
                 .map(|p| (p.screening.flagged, p.screening.categories.clone()))
@@ -802,6 +804,7 @@ pub mod ops {
             let outcomes = answer
                 .await
                 .map_err(|_| ApiError::internal("ingest writer dropped a request"))??;
+            crate::intel::after_store(state, intel, &outcomes).await;
             for ((index, (is_flagged, categories)), outcome) in
                 indexes.into_iter().zip(summaries).zip(outcomes)
             {

@@ -13,6 +13,7 @@ mod api;
 pub mod auth;
 pub mod error;
 mod ingest;
+pub mod intel;
 mod metrics;
 mod openapi;
 mod ratelimit;
@@ -101,6 +102,7 @@ struct Inner {
     config: ServerConfig,
     login_limiter: ratelimit::RateLimiter,
     metrics: metrics::Metrics,
+    intel: intel::IntelState,
     token_cache: auth::TokenCache,
     /// Started on first use, so `AppState::new` works outside a runtime.
     ingest_queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<ingest::Job>>,
@@ -117,6 +119,7 @@ impl AppState {
                 config,
                 login_limiter,
                 metrics: metrics::Metrics::default(),
+                intel: intel::IntelState::default(),
                 token_cache: auth::TokenCache::default(),
                 ingest_queue: std::sync::OnceLock::new(),
             }),
@@ -154,6 +157,11 @@ impl AppState {
         &self.inner.token_cache
     }
 
+    /// The shared network index (issue 5).
+    pub fn intel(&self) -> &intel::IntelState {
+        &self.inner.intel
+    }
+
     pub(crate) fn login_limiter(&self) -> &ratelimit::RateLimiter {
         &self.inner.login_limiter
     }
@@ -170,6 +178,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes(ingest_limit))
         .merge(ui::routes())
+        .merge(intel::routes())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::new(ErrorCode::MethodNotAllowed) })
         .layer(axum::middleware::from_fn_with_state(
@@ -214,6 +223,7 @@ pub async fn serve_with_shutdown(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweep_sessions(state.clone()));
+    tokio::spawn(intel::warm_up(state.clone()));
     let result = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),

@@ -108,6 +108,24 @@ pub struct StatsCount {
     pub confirmed: i64,
 }
 
+/// Workflow counts of one group (cases, suspects, takedowns, public reports).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowCount {
+    /// Region code as stored, category id or month, like [`StatsCount::key`].
+    pub key: Option<String>,
+    pub cases_opened: i64,
+    pub cases_closed: i64,
+    pub suspects: i64,
+    pub takedowns_requested: i64,
+    /// Status `taken_down`.
+    pub takedowns_complied: i64,
+    /// Hours from request to answer of each complied takedown (the caller takes the median).
+    pub takedown_hours: Vec<f64>,
+    pub public_reports_received: i64,
+    /// Status `acted_on`.
+    pub public_reports_acted: i64,
+}
+
 /// A partner indicator to watch for.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewWatchEntry {
@@ -173,6 +191,15 @@ pub trait IntelStore: Send + Sync {
         group: StatsGroup,
         filter: &StatsFilter,
     ) -> Result<Vec<StatsCount>>;
+
+    /// Case, suspect, takedown and public-report counts per group, from the workflow tables.
+    /// Cases are placed by their region, takedowns by their case's region (takedowns without a
+    /// case have no region), reports by the reporter's region; times are creation/request times.
+    async fn workflow_counts(
+        &self,
+        group: StatsGroup,
+        filter: &StatsFilter,
+    ) -> Result<Vec<WorkflowCount>>;
 
     /// Adds or refreshes watch-list entries (keyed by source id, kind and value); returns how
     /// many rows were written.
@@ -440,6 +467,102 @@ impl<B: Send + Sync + 'static> IntelStore for SqlStore<B> {
             .collect()
     }
 
+    async fn workflow_counts(
+        &self,
+        group: StatsGroup,
+        filter: &StatsFilter,
+    ) -> Result<Vec<WorkflowCount>> {
+        let pg = self.db.is_pg();
+        let mut out: std::collections::BTreeMap<Option<String>, WorkflowCount> = Default::default();
+        // (table alias, region column, category column, time column)
+        let key = |region: &str, category: &str, at: &str| -> String {
+            match (group, pg) {
+                (StatsGroup::Region, _) => region.to_string(),
+                (StatsGroup::Category, _) => category.to_string(),
+                (StatsGroup::Month, false) => format!("substr({at}, 1, 7)"),
+                (StatsGroup::Month, true) => {
+                    format!("to_char({at} AT TIME ZONE 'UTC', 'YYYY-MM')")
+                }
+            }
+        };
+        let narrow = |q: &mut Sql, region: &str, category: &str, at: &str| {
+            if let Some(c) = filter.category {
+                q.push(" AND ")
+                    .push(category)
+                    .push(" = ")
+                    .arg(Arg::text(c.id()));
+            }
+            if let Some(t) = filter.from {
+                q.push(" AND ").push(at).push(" >= ").arg(Arg::time(t));
+            }
+            if let Some(t) = filter.to {
+                q.push(" AND ").push(at).push(" < ").arg(Arg::time(t));
+            }
+            if let Some(s) = &filter.scope_prefix {
+                q.region_within(region, s);
+            }
+        };
+
+        let k = key("c.region_code", "c.category", "c.created_at");
+        let mut q = Sql::new(pg, "SELECT ");
+        q.push(&k).push(
+            " AS k, count(*) AS opened, \
+             CAST(coalesce(sum(CASE WHEN c.status = 'closed' THEN 1 ELSE 0 END), 0) AS BIGINT) AS closed, \
+             CAST(coalesce(sum(s.n), 0) AS BIGINT) AS suspects FROM cases c \
+             LEFT JOIN (SELECT case_id, count(*) AS n FROM suspects GROUP BY case_id) s \
+             ON s.case_id = c.id WHERE 1 = 1",
+        );
+        narrow(&mut q, "c.region_code", "c.category", "c.created_at");
+        q.push(" GROUP BY ").push(&k);
+        for r in self.db.all(&q.text, q.args).await? {
+            let e = out.entry(r.opt_text("k")?).or_default();
+            e.cases_opened += r.i64("opened")?;
+            e.cases_closed += r.i64("closed")?;
+            e.suspects += r.i64("suspects")?;
+        }
+
+        let k = key("c.region_code", "t.category", "t.requested_at");
+        let mut q = Sql::new(pg, "SELECT ");
+        q.push(&k).push(
+            " AS k, t.status, t.requested_at, t.answered_at FROM takedowns t \
+             LEFT JOIN cases c ON c.id = t.case_id WHERE 1 = 1",
+        );
+        narrow(&mut q, "c.region_code", "t.category", "t.requested_at");
+        for r in self.db.all(&q.text, q.args).await? {
+            let e = out.entry(r.opt_text("k")?).or_default();
+            e.takedowns_requested += 1;
+            if r.text("status")? == "taken_down" {
+                e.takedowns_complied += 1;
+                if let Some(answered) = r.opt_time("answered_at")? {
+                    let hours = (answered - r.time("requested_at")?).as_seconds_f64() / 3600.0;
+                    e.takedown_hours.push(hours.max(0.0));
+                }
+            }
+        }
+
+        let k = key("r.region_code", "r.category", "r.created_at");
+        let mut q = Sql::new(pg, "SELECT ");
+        q.push(&k).push(
+            " AS k, count(*) AS received, \
+             CAST(coalesce(sum(CASE WHEN r.status = 'acted_on' THEN 1 ELSE 0 END), 0) AS BIGINT) AS acted \
+             FROM public_reports r WHERE 1 = 1",
+        );
+        narrow(&mut q, "r.region_code", "r.category", "r.created_at");
+        q.push(" GROUP BY ").push(&k);
+        for r in self.db.all(&q.text, q.args).await? {
+            let e = out.entry(r.opt_text("k")?).or_default();
+            e.public_reports_received += r.i64("received")?;
+            e.public_reports_acted += r.i64("acted")?;
+        }
+        Ok(out
+            .into_iter()
+            .map(|(key, mut v)| {
+                v.key = key;
+                v
+            })
+            .collect())
+    }
+
     async fn upsert_watch_entries(&self, entries: Vec<NewWatchEntry>) -> Result<u64> {
         if entries.is_empty() {
             return Ok(0);
@@ -501,10 +624,7 @@ impl<B: Send + Sync + 'static> IntelStore for SqlStore<B> {
             q.push(")");
             for r in self.db.all(&q.text, q.args).await? {
                 let rec = watch_from_row(&r)?;
-                if chunk
-                    .iter()
-                    .any(|(k, v)| *k == rec.kind && *v == rec.value)
-                {
+                if chunk.iter().any(|(k, v)| *k == rec.kind && *v == rec.value) {
                     out.push(rec);
                 }
             }

@@ -23,7 +23,9 @@ pub enum Backend {
 }
 
 #[async_trait]
-pub trait Store: crate::intel::IntelStore + crate::workflow::CaseStore + Send + Sync + 'static {
+pub trait Store:
+    crate::intel::IntelStore + crate::workflow::CaseStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// Cheap round trip for `/healthz`.

@@ -1,0 +1,320 @@
+//! Network answers: the network(s) holding a contact, or one network by id, with the accounts,
+//! contacts, common values, categories and regions behind it. One [`NetworkView`] shape serves
+//! the API, the page and the CLI (`patroli network --contact`).
+//!
+//! A network's id is its anchor account (the member the index saw first). A caller with a region
+//! scope sees a network only when one of its posts lies inside the scope; otherwise 404, the same
+//! answer as for a network that does not exist.
+
+use super::IntelState;
+use crate::AppState;
+use crate::auth::{self, Authed, Principal, ReadQueue};
+use crate::error::{ApiError, ApiResult};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use patroli_core::network::{CommonReason, ContactValue, Network};
+use patroli_core::region::Regions;
+use patroli_core::{AccountId, Category};
+use patroli_store::{NetworkAccount, Store, StoreError};
+use serde::{Deserialize, Serialize};
+
+/// Posts listed per account on a network page.
+pub const POSTS_PER_ACCOUNT: u32 = 5;
+
+/// A shared contact inside a network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactView {
+    pub kind: String,
+    pub value: String,
+    /// Link weight of the kind (phone and bank 1.0 ... similar text 0.4).
+    pub weight: f32,
+    /// Member accounts that showed it.
+    pub accounts: Vec<AccountId>,
+}
+
+/// A value too widely shared to link anyone (courier call centre, marketplace domain).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommonView {
+    pub kind: String,
+    pub value: String,
+    /// Distinct accounts that showed it.
+    pub accounts: u32,
+    pub reason: CommonReason,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoryCount {
+    pub category: Category,
+    pub posts: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionCount {
+    /// As stored on the posts (province, regency or district code).
+    pub region_code: String,
+    pub region_name: Option<String>,
+    pub province_code: String,
+    pub posts: i64,
+}
+
+/// One network as the API, the page and the CLI show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkView {
+    /// The anchor account's id; `GET /api/v1/networks/{id}` and `/networks/{id}`.
+    pub id: AccountId,
+    pub accounts: Vec<NetworkAccount>,
+    /// Posts of all member accounts.
+    pub posts: i64,
+    pub flagged_posts: i64,
+    /// Values shared by two or more members, strongest first.
+    pub contacts: Vec<ContactView>,
+    pub common_values: Vec<CommonView>,
+    /// Primary categories of the members' flagged posts (dismissed findings left out).
+    pub categories: Vec<CategoryCount>,
+    pub regions: Vec<RegionCount>,
+}
+
+/// The answer to "which network holds this contact".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactAnswer {
+    /// As typed.
+    pub contact: String,
+    /// How it was read (`phone:+62812...`, or a handle as Telegram and social account...).
+    pub readings: Vec<String>,
+    /// Readings that are common values: they link nobody, so no network is returned for them.
+    pub common: Vec<CommonView>,
+    pub networks: Vec<NetworkView>,
+}
+
+fn common_view(value: &ContactValue, accounts: u32, reason: CommonReason) -> CommonView {
+    CommonView {
+        kind: value.kind.as_str().to_string(),
+        value: value.value.clone(),
+        accounts,
+        reason,
+    }
+}
+
+/// Fills a network snapshot with what the store knows of its accounts.
+pub async fn view_of(store: &dyn Store, network: &Network) -> Result<NetworkView, StoreError> {
+    let accounts = store.network_accounts(&network.members).await?;
+    let breakdown = store.accounts_breakdown(&network.members).await?;
+    let regions = Regions::builtin();
+    Ok(NetworkView {
+        id: network.anchor,
+        posts: accounts.iter().map(|a| a.posts).sum(),
+        flagged_posts: accounts.iter().map(|a| a.flagged_posts).sum(),
+        accounts,
+        contacts: network
+            .links
+            .iter()
+            .map(|l| ContactView {
+                kind: l.value.kind.as_str().to_string(),
+                value: l.value.value.clone(),
+                weight: l.weight,
+                accounts: l.accounts.clone(),
+            })
+            .collect(),
+        common_values: network
+            .common_values
+            .iter()
+            .map(|c| common_view(&c.value, c.accounts, c.reason))
+            .collect(),
+        categories: breakdown
+            .categories
+            .into_iter()
+            .map(|(category, posts)| CategoryCount { category, posts })
+            .collect(),
+        regions: breakdown
+            .regions
+            .into_iter()
+            .map(|(code, posts)| RegionCount {
+                region_name: regions.get(&code).map(|r| r.name.clone()),
+                province_code: code.split('.').next().unwrap_or(&code).to_string(),
+                region_code: code,
+                posts,
+            })
+            .collect(),
+    })
+}
+
+/// Whether a caller with `scope` may see this network: one of its posts lies inside the scope.
+pub fn visible(view: &NetworkView, scope: Option<&str>) -> bool {
+    scope.is_none()
+        || view
+            .regions
+            .iter()
+            .any(|r| auth::in_scope(scope, Some(&r.region_code)))
+}
+
+impl IntelState {
+    /// Snapshots of the networks holding any reading of `contact`, and the readings that are
+    /// common values.
+    fn networks_for(&self, contact: &str) -> (Vec<String>, Vec<CommonView>, Vec<Network>) {
+        let index = self.read();
+        let readings = ContactValue::readings(contact)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let mut common = Vec::new();
+        let mut networks: Vec<Network> = Vec::new();
+        for lookup in index.networks.search(contact) {
+            if let Some(reason) = lookup.common {
+                common.push(common_view(&lookup.value, lookup.accounts, reason));
+                continue;
+            }
+            for n in lookup.networks {
+                if !networks.iter().any(|m| m.anchor == n.anchor) {
+                    networks.push(n);
+                }
+            }
+        }
+        (readings, common, networks)
+    }
+
+    fn network(&self, id: &AccountId) -> Option<Network> {
+        self.read().networks.network_of(id)
+    }
+
+    /// Networks of two or more accounts, largest first, with the provinces and categories of
+    /// their members' flagged posts (for statistics).
+    pub(crate) fn network_facts(&self) -> Vec<(Vec<String>, Vec<Category>)> {
+        let index = self.read();
+        index
+            .networks
+            .networks(2)
+            .into_iter()
+            .map(|n| {
+                let mut provinces: Vec<String> = Vec::new();
+                let mut categories: Vec<Category> = Vec::new();
+                for m in &n.members {
+                    if let Some(f) = index.accounts.get(m) {
+                        provinces.extend(f.provinces.iter().cloned());
+                        categories.extend(f.categories.iter().copied());
+                    }
+                }
+                provinces.sort();
+                provinces.dedup();
+                categories.sort();
+                categories.dedup();
+                (provinces, categories)
+            })
+            .collect()
+    }
+}
+
+/// The answer for `contact`, as `who` may see it; `None` when no visible network holds it and it
+/// is not a common value either.
+pub async fn answer(
+    state: &AppState,
+    scope: Option<&str>,
+    contact: &str,
+) -> ApiResult<Option<ContactAnswer>> {
+    let intel = state.intel();
+    intel.ensure_loaded(state.store()).await?;
+    let (readings, common, networks) = intel.networks_for(contact);
+    let mut views = Vec::new();
+    for n in &networks {
+        let v = view_of(state.store(), n).await?;
+        if visible(&v, scope) {
+            views.push(v);
+        }
+    }
+    if views.is_empty() && common.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(ContactAnswer {
+        contact: contact.to_string(),
+        readings,
+        common,
+        networks: views,
+    }))
+}
+
+/// One network by id, if visible to `scope`.
+pub async fn by_id(
+    state: &AppState,
+    scope: Option<&str>,
+    id: AccountId,
+) -> ApiResult<Option<NetworkView>> {
+    let intel = state.intel();
+    intel.ensure_loaded(state.store()).await?;
+    let Some(n) = intel.network(&id) else {
+        return Ok(None);
+    };
+    let v = view_of(state.store(), &n).await?;
+    Ok(visible(&v, scope).then_some(v))
+}
+
+/// For `patroli network --contact VALUE`: builds the index from the store (a full scan: the CLI
+/// has no running index) and answers like `GET /api/v1/networks?contact=` for a national role.
+/// The JSON of the result is the API's.
+pub async fn network_for_contact(
+    store: &dyn Store,
+    contact: &str,
+) -> Result<ContactAnswer, StoreError> {
+    let intel = IntelState::default();
+    intel
+        .load(store)
+        .await
+        .map_err(|e| StoreError::Invalid(e.message))?;
+    let (readings, common, networks) = intel.networks_for(contact);
+    let mut views = Vec::new();
+    for n in &networks {
+        views.push(view_of(store, n).await?);
+    }
+    Ok(ContactAnswer {
+        contact: contact.to_string(),
+        readings,
+        common,
+        networks: views,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ContactQuery {
+    pub contact: Option<String>,
+}
+
+pub(super) fn require_contact(q: &ContactQuery) -> ApiResult<&str> {
+    let c = q.contact.as_deref().map(str::trim).unwrap_or_default();
+    if c.is_empty() || c.chars().count() > 300 {
+        return Err(ApiError::bad_param(
+            "contact",
+            "a phone number, account, bank account, e-mail or link (at most 300 characters)",
+        ));
+    }
+    Ok(c)
+}
+
+/// `GET /api/v1/networks?contact=VALUE`
+pub async fn api_by_contact(
+    State(state): State<AppState>,
+    who: Authed<ReadQueue>,
+    Query(q): Query<ContactQuery>,
+) -> ApiResult<Json<ContactAnswer>> {
+    let contact = require_contact(&q)?;
+    answer(&state, scope_of(&who), contact)
+        .await?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::not_found().hint("No network (in your region) holds this contact.")
+        })
+}
+
+/// `GET /api/v1/networks/{network_id}`
+pub async fn api_by_id(
+    State(state): State<AppState>,
+    who: Authed<ReadQueue>,
+    Path(network_id): Path<String>,
+) -> ApiResult<Json<NetworkView>> {
+    let id: AccountId = network_id.parse().map_err(|_| ApiError::not_found())?;
+    by_id(&state, scope_of(&who), id)
+        .await?
+        .map(Json)
+        .ok_or_else(ApiError::not_found)
+}
+
+pub(super) fn scope_of(p: &Principal) -> Option<&str> {
+    p.scope.as_deref()
+}

@@ -1,0 +1,562 @@
+//! Networks, statistics and STIX sharing over real HTTP (issue 5): a server on port 0 with a
+//! temp-dir SQLite store, and the same story on PostgreSQL when `PATROLI_TEST_POSTGRES_URL` is set
+//! (required under `CI=true`).
+//!
+//! Contact values are random per run so that runs can share one PostgreSQL database; counts are
+//! asserted exactly only on the fresh SQLite store.
+
+use patroli_core::{Category, Role, Severity};
+use patroli_detect::{Engine, Screening};
+use patroli_server::{AppState, ServerConfig};
+use patroli_store::{IngestPost, ScreenedPost, Store};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+struct Server {
+    base: String,
+    store: Arc<dyn Store>,
+    http: reqwest::Client,
+    tag: String,
+    /// Eight random digits: phone numbers of this run.
+    digits: String,
+    fresh: bool,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(postgres: bool) -> Option<Server> {
+    let dir = tempfile::tempdir().unwrap();
+    let location = if postgres {
+        match std::env::var("PATROLI_TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => url,
+            _ => {
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "CI=true requires PATROLI_TEST_POSTGRES_URL for the PostgreSQL tests"
+                );
+                eprintln!("skipped: PostgreSQL test (set PATROLI_TEST_POSTGRES_URL to run it)");
+                return None;
+            }
+        }
+    } else {
+        dir.path().to_str().unwrap().to_string()
+    };
+    let store = patroli_store::open(&location).await.expect("open store");
+    let state = AppState::new(
+        store.clone(),
+        Arc::new(Engine::builtin()),
+        ServerConfig::default().with_login_attempts_per_minute(1000),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(patroli_server::serve(listener, state));
+    let id = uuid::Uuid::new_v4();
+    let digits: String = id.as_u128().to_string().chars().rev().take(8).collect();
+    Some(Server {
+        base: format!("http://{addr}"),
+        store,
+        http: reqwest::Client::new(),
+        tag: id.simple().to_string()[..8].to_string(),
+        digits,
+        fresh: !postgres,
+        _dir: dir,
+    })
+}
+
+impl Server {
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    fn name(&self, base: &str) -> String {
+        format!("{base}-{}", self.tag)
+    }
+
+    /// `08{prefix}{digits}` written as `08xx-xxxx-xxxx`.
+    fn phone(&self, prefix: &str) -> String {
+        let n = format!("8{prefix}{}", self.digits);
+        format!("0{}-{}-{}", &n[..3], &n[3..7], &n[7..])
+    }
+
+    fn e164(&self, prefix: &str) -> String {
+        format!("+628{prefix}{}", self.digits)
+    }
+
+    async fn token(&self, role: Role, region: Option<&str>) -> String {
+        let username = self.name(&format!("{role}-{}", region.unwrap_or("all")));
+        self.store
+            .create_user(patroli_store::NewUser {
+                username: username.clone(),
+                display_name: None,
+                password_hash: patroli_server::hash_password("kata-sandi-rahasia"),
+                role,
+                agency: patroli_core::AgencyKind::Bpom,
+                agency_id: None,
+                unit_id: None,
+                region_code: region.map(str::to_string),
+            })
+            .await
+            .unwrap();
+        let res = self
+            .http
+            .post(self.url("/api/v1/login"))
+            .json(&json!({"username": username, "password": "kata-sandi-rahasia"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: Value = res.json().await.unwrap();
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    async fn ingest(&self, token: &str, posts: Value) -> Vec<Value> {
+        let res = self
+            .http
+            .post(self.url("/api/v1/posts"))
+            .bearer_auth(token)
+            .json(&posts)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let out: Vec<Value> = res.json().await.unwrap();
+        for r in &out {
+            assert!(r["error"].is_null(), "ingest error: {r}");
+        }
+        out
+    }
+
+    async fn get(&self, token: &str, path: &str) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A flagged drugs post stored directly, with a hand-made screening (independent of the lexicon).
+    async fn seed_flagged(&self, id: &str, region: &str, location: &str) {
+        let screening = Screening {
+            flagged: true,
+            score: 0.9,
+            categories: vec![Category::Drugs],
+            scores: BTreeMap::from([(Category::Drugs, 0.9)]),
+            severity: Severity::High,
+            reasons: vec![],
+            entities: vec![],
+            lexicon_version: "test".into(),
+        };
+        self.store
+            .ingest_batch(
+                &self.name("seedshop"),
+                vec![ScreenedPost {
+                    post: IngestPost {
+                        external_id: self.name(id),
+                        account_handle: Some(self.name(id)),
+                        text: "teks uji".into(),
+                        location: Some(location.into()),
+                        region_code: Some(region.into()),
+                        ..Default::default()
+                    },
+                    screening,
+                }],
+            )
+            .await
+            .unwrap();
+    }
+}
+
+fn handles(network: &Value) -> Vec<String> {
+    let mut h: Vec<String> = network["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["handle"].as_str().unwrap().to_string())
+        .collect();
+    h.sort();
+    h
+}
+
+async fn networks_story(s: Server) {
+    let admin = s.token(Role::Admin, None).await;
+    let (a, b) = (s.name("toko_a"), s.name("akun_b"));
+    // One seller on two platforms, the same number written two ways, located in Tarakan.
+    s.ingest(
+        &admin,
+        json!([
+            {"id": s.name("p1"), "platform": s.name("shopee"), "account": {"handle": a, "name": "Toko A"},
+             "text": format!("Ready stok, order via WA {} ya kak", s.phone("12")), "location": "Kota Tarakan"},
+            {"id": s.name("p2"), "platform": s.name("facebook"), "account": b,
+             "text": format!("minat hubungi +62 8{} {} {}", &s.e164("12")[4..6], &s.e164("12")[6..10], &s.e164("12")[10..]), "location": "Tarakan"}
+        ]),
+    )
+    .await;
+    // Typed a third way: 62812... without a plus or separators.
+    let query = s.e164("12").trim_start_matches('+').to_string();
+    let (status, body) = s
+        .get(&admin, &format!("/api/v1/networks?contact={query}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let networks = body["networks"].as_array().unwrap();
+    assert_eq!(networks.len(), 1, "{body}");
+    let net = &networks[0];
+    let mut expected = vec![a.clone(), b.clone()];
+    expected.sort();
+    assert_eq!(handles(net), expected);
+    let platforms: Vec<&str> = net["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["platform"].as_str().unwrap())
+        .collect();
+    assert!(platforms.contains(&s.name("shopee").as_str()));
+    assert!(platforms.contains(&s.name("facebook").as_str()));
+    assert_eq!(net["posts"], 2);
+    assert!(
+        net["contacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["kind"] == "phone" && c["value"] == s.e164("12")),
+        "{net}"
+    );
+    assert!(
+        net["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["province_code"] == "65"),
+        "{net}"
+    );
+
+    // The network page: by id, and by contact, with the SVG graph.
+    let id = net["id"].as_str().unwrap();
+    let page = s
+        .http
+        .get(s.url(&format!("/networks/{id}")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<svg"), "no graph on the network page");
+    assert!(html.contains(&a) && html.contains(&b));
+
+    // Region scope: Kalimantan Utara sees it, Jawa Timur gets 404 like an unknown network.
+    let kaltara = s.token(Role::Analyst, Some("65")).await;
+    let jatim = s.token(Role::Analyst, Some("35")).await;
+    assert_eq!(
+        s.get(&kaltara, &format!("/api/v1/networks/{id}")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        s.get(&jatim, &format!("/api/v1/networks/{id}")).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        s.get(&jatim, &format!("/api/v1/networks?contact={query}"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // A super-node: one number on 30 unrelated accounts (a courier's call centre) links none of
+    // them. Two of them also have their own numbers; they must stay apart.
+    let mut posts = Vec::new();
+    for i in 0..30 {
+        let own = if i < 2 {
+            format!(" atau WA pribadi {}", s.phone(&format!("5{}", i + 2)))
+        } else {
+            String::new()
+        };
+        posts.push(json!({
+            "id": s.name(&format!("kurir{i}")), "platform": s.name("olx"), "account": s.name(&format!("jualan{i}")),
+            "text": format!("Pengiriman cek resi hubungi {}{own}", s.phone("57")),
+        }));
+    }
+    s.ingest(&admin, Value::Array(posts)).await;
+    let (status, body) = s
+        .get(
+            &admin,
+            &format!("/api/v1/networks?contact={}", s.phone("57")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["common"][0]["value"], s.e164("57"), "{body}");
+    assert!(body["common"][0]["accounts"].as_u64().unwrap() >= 30);
+    assert_eq!(body["networks"].as_array().unwrap().len(), 0, "{body}");
+    let (_, own) = s
+        .get(
+            &admin,
+            &format!("/api/v1/networks?contact={}", s.phone("52")),
+        )
+        .await;
+    let net = &own["networks"][0];
+    assert_eq!(handles(net), vec![s.name("jualan0")], "{own}");
+    assert!(
+        net["common_values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["value"] == s.e164("57")),
+        "the super-node shows as a common value: {net}"
+    );
+
+    // STIX export of the planted network's contact.
+    let res = s
+        .http
+        .get(s.url(&format!("/api/v1/export/stix?contact={query}&tlp=amber")))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("application/stix+json")
+    );
+    let bundle: Value = res.json().await.unwrap();
+    assert_eq!(bundle["type"], "bundle");
+    let objects = bundle["objects"].as_array().unwrap();
+    assert!(objects.iter().all(|o| o["spec_version"] == "2.1"));
+    let phone_pattern = format!("[x-patroli-phone:value = '{}']", s.e164("12"));
+    let indicator = objects
+        .iter()
+        .find(|o| o["type"] == "indicator" && o["pattern"] == phone_pattern.as_str())
+        .unwrap_or_else(|| panic!("no phone indicator in {bundle}"));
+    assert_eq!(
+        indicator["object_marking_refs"][0],
+        "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421"
+    );
+    // Unknown case: 404, not an empty bundle.
+    assert_eq!(
+        s.get(
+            &admin,
+            &format!("/api/v1/export/stix?case_id={}", uuid::Uuid::new_v4())
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+async fn watchlist_story(s: Server) {
+    let admin = s.token(Role::Admin, None).await;
+    let text = |phone: &str| format!("Halo kak, info lanjut hubungi {phone} ya");
+    let before = s
+        .ingest(
+            &admin,
+            json!([{"id": s.name("w1"), "platform": s.name("ig"), "account": s.name("w_a"), "text": text(&s.phone("13"))}]),
+        )
+        .await;
+    assert_eq!(before[0]["flagged"], false, "neutral text is not flagged");
+
+    let bundle = json!({
+        "type": "bundle",
+        "id": format!("bundle--{}", uuid::Uuid::new_v4()),
+        "objects": [{
+            "type": "indicator", "spec_version": "2.1",
+            "id": format!("indicator--{}", uuid::Uuid::new_v4()),
+            "created": "2026-01-05T00:00:00.000Z", "modified": "2026-01-05T00:00:00.000Z",
+            "name": "Nomor perekrut", "labels": ["trafficking_recruitment"],
+            "pattern": format!("[phone-number:value = '{}']", s.e164("13")),
+            "pattern_type": "stix", "valid_from": "2026-01-05T00:00:00.000Z"
+        }]
+    });
+    let res = s
+        .http
+        .post(s.url("/api/v1/watchlist/stix"))
+        .bearer_auth(&admin)
+        .json(&bundle)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let imported: Value = res.json().await.unwrap();
+    assert_eq!(imported["imported"], 1, "{imported}");
+
+    let after = s
+        .ingest(
+            &admin,
+            json!([{"id": s.name("w2"), "platform": s.name("ig"), "account": s.name("w_b"), "text": text(&s.phone("13"))}]),
+        )
+        .await;
+    assert_eq!(after[0]["flagged"], true, "{after:?}");
+    assert_eq!(after[0]["categories"][0], "trafficking_recruitment");
+    let post_id = after[0]["post_id"].as_str().unwrap();
+    let (_, detail) = s.get(&admin, &format!("/api/v1/posts/{post_id}")).await;
+    let finding = &detail["findings"][0];
+    assert!(finding["score"].as_f64().unwrap() >= 0.6, "{finding}");
+    assert!(
+        finding["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["rule"] == "watchlist"),
+        "{finding}"
+    );
+
+    // Not a bundle: 400 naming the problem.
+    let res = s
+        .http
+        .post(s.url("/api/v1/watchlist/stix"))
+        .bearer_auth(&admin)
+        .json(&json!({"type": "report"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+
+async fn stats_story(s: Server) {
+    let admin = s.token(Role::Admin, None).await;
+    for i in 0..3 {
+        s.seed_flagged(&format!("kaltara{i}"), "65.71", "Kota Tarakan")
+            .await;
+    }
+    for i in 0..6 {
+        s.seed_flagged(&format!("jatim{i}"), "35.78", "Surabaya")
+            .await;
+    }
+    let (status, body) = s.get(&admin, "/api/v1/stats?by=province").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let rows = body.as_array().unwrap();
+    assert_eq!(rows.len(), 38, "every province has a row");
+    let row = |code: &str| rows.iter().find(|r| r["region_code"] == code).unwrap();
+    assert_eq!(row("65")["region_name"], "Kalimantan Utara");
+    assert_eq!(row("35")["region_name"], "Jawa Timur");
+    assert!(row("65")["posts_flagged"].as_i64().unwrap() >= 3);
+    // Workflow-derived counts are not invented.
+    assert!(row("65")["median_hours_to_takedown"].is_null());
+    if s.fresh {
+        assert_eq!(row("65")["posts_flagged"], 3);
+        assert_eq!(row("35")["posts_flagged"], 6);
+        assert_eq!(row("35")["rank"], 1);
+        assert_eq!(row("65")["rank"], 2);
+    }
+
+    // A Kalimantan Utara analyst sees that province only.
+    let kaltara = s.token(Role::Analyst, Some("65")).await;
+    let (_, scoped) = s.get(&kaltara, "/api/v1/stats?by=province").await;
+    let scoped = scoped.as_array().unwrap();
+    assert_eq!(scoped.len(), 1);
+    assert_eq!(scoped[0]["region_code"], "65");
+
+    // CSV by Accept header: RFC 4180 with a header row.
+    let res = s
+        .http
+        .get(s.url("/api/v1/stats?by=category"))
+        .bearer_auth(&admin)
+        .header(reqwest::header::ACCEPT, "text/csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = res.text().await.unwrap();
+    let mut lines = csv.split("\r\n");
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("rank,region_code,region_name,"),
+        "{header}"
+    );
+    let drugs = lines.find(|l| l.contains(",drugs,")).expect("a drugs row");
+    assert_eq!(drugs.split(',').count(), header.split(',').count());
+
+    // Months and bad parameters.
+    let (_, months) = s.get(&admin, "/api/v1/stats?by=month").await;
+    assert!(
+        months.as_array().unwrap()[0]["month"]
+            .as_str()
+            .unwrap()
+            .len()
+            == 7
+    );
+    assert_eq!(
+        s.get(&admin, "/api/v1/stats?by=galaxy").await.0,
+        StatusCode::BAD_REQUEST
+    );
+
+    // The public page needs no log-in and hides small counts.
+    let res = s.http.get(s.url("/statistik")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Kalimantan Utara"));
+    if s.fresh {
+        let kaltara_row = html
+            .split("<tr>")
+            .find(|r| r.contains("65 Kalimantan Utara"))
+            .expect("Kalimantan Utara row");
+        assert!(kaltara_row.contains("&lt;5"), "{kaltara_row}");
+        assert!(!kaltara_row.contains(">3<"), "{kaltara_row}");
+        let jatim_row = html
+            .split("<tr>")
+            .find(|r| r.contains("35 Jawa Timur"))
+            .expect("Jawa Timur row");
+        assert!(jatim_row.contains(">6<"), "{jatim_row}");
+    }
+    // The internal page needs a log-in and carries the charts and export links.
+    let res = s
+        .http
+        .get(s.url("/statistik/internal"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.matches("<svg").count() >= 3,
+        "map, bar and line charts"
+    );
+    assert!(html.contains("/api/v1/stats?by=province&amp;format=csv"));
+}
+
+#[tokio::test]
+async fn networks_on_sqlite() {
+    networks_story(start(false).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn networks_on_postgres() {
+    if let Some(s) = start(true).await {
+        networks_story(s).await;
+    }
+}
+
+#[tokio::test]
+async fn watchlist_on_sqlite() {
+    watchlist_story(start(false).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn watchlist_on_postgres() {
+    if let Some(s) = start(true).await {
+        watchlist_story(s).await;
+    }
+}
+
+#[tokio::test]
+async fn stats_on_sqlite() {
+    stats_story(start(false).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn stats_on_postgres() {
+    if let Some(s) = start(true).await {
+        stats_story(s).await;
+    }
+}
