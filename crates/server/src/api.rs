@@ -29,6 +29,7 @@ pub fn route_table() -> Vec<(&'static str, &'static str)> {
         .into_iter()
         .map(|(m, p, _)| (m, p))
         .chain(crate::intel::route_table())
+        .chain(crate::workflow::route_table())
         .collect()
 }
 

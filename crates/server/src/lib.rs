@@ -19,6 +19,7 @@ mod openapi;
 mod ratelimit;
 pub mod secrets;
 mod ui;
+pub mod workflow;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -178,9 +179,14 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes(ingest_limit))
         .merge(ui::routes())
+        .merge(workflow::routes())
         .merge(intel::routes())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::new(ErrorCode::MethodNotAllowed) })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            workflow::hooks,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::csrf_guard,

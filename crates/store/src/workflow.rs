@@ -453,7 +453,11 @@ fn report_from_row(r: &Row) -> Result<ReportRecord> {
         screening: json_text(r, "screening")?,
         duplicate_of: r
             .opt_text("duplicate_of")?
-            .map(|s| s.parse().map(PostId).map_err(|e| corrupt("duplicate_of", e)))
+            .map(|s| {
+                s.parse()
+                    .map(PostId)
+                    .map_err(|e| corrupt("duplicate_of", e))
+            })
             .transpose()?,
         entered_by: r.opt_text("entered_by")?,
         created_at: r.time("created_at")?,
@@ -697,7 +701,10 @@ impl<B: Send + Sync + 'static> CaseStore for SqlStore<B> {
                 vec![Arg::uuid(id.0)],
             )
             .await?;
-        Ok(ids(rows, "account_id")?.into_iter().map(AccountId).collect())
+        Ok(ids(rows, "account_id")?
+            .into_iter()
+            .map(AccountId)
+            .collect())
     }
 
     async fn cases_with_post(&self, post: PostId) -> Result<Vec<CaseId>> {
@@ -1093,7 +1100,9 @@ impl<B: Send + Sync + 'static> CaseStore for SqlStore<B> {
         .await?;
         for p in &t.posts {
             tx.exec(
-                &format!("INSERT INTO takedown_posts (takedown_id, post_id) VALUES ($1, $2){IGNORE}"),
+                &format!(
+                    "INSERT INTO takedown_posts (takedown_id, post_id) VALUES ($1, $2){IGNORE}"
+                ),
                 vec![Arg::uuid(id.0), Arg::uuid(p.0)],
             )
             .await?;
@@ -1380,7 +1389,11 @@ impl<B: Send + Sync + 'static> CaseStore for SqlStore<B> {
             .db
             .exec(
                 "UPDATE public_reports SET status = $2, updated_at = $3 WHERE id = $1",
-                vec![Arg::uuid(id.0), Arg::text(status.as_str()), Arg::time(now())],
+                vec![
+                    Arg::uuid(id.0),
+                    Arg::text(status.as_str()),
+                    Arg::time(now()),
+                ],
             )
             .await?;
         if n == 0 {
@@ -1394,7 +1407,11 @@ impl<B: Send + Sync + 'static> CaseStore for SqlStore<B> {
             .db
             .exec(
                 "UPDATE public_reports SET assigned_user_id = $2, updated_at = $3 WHERE id = $1",
-                vec![Arg::uuid(id.0), opt_uuid(user.map(|u| u.0)), Arg::time(now())],
+                vec![
+                    Arg::uuid(id.0),
+                    opt_uuid(user.map(|u| u.0)),
+                    Arg::time(now()),
+                ],
             )
             .await?;
         if n == 0 {

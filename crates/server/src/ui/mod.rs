@@ -151,6 +151,7 @@ pub(crate) fn layout(lang: Lang, title: &str, who: Option<&Principal>, content: 
                     @if let Some(p) = who {
                         nav {
                             a href="/antrian" { (lang.t(Msg::Queue)) }
+                            (crate::workflow::nav(lang))
                             @if p.role == Role::Admin {
                                 a href="/admin" { (lang.t(Msg::Admin)) }
                             }

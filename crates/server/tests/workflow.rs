@@ -1,0 +1,1032 @@
+//! The enforcement workflow over real HTTP (issue 4): a server on port 0 over a temp-dir SQLite
+//! store, and the same stories on PostgreSQL when `PATROLI_TEST_POSTGRES_URL` is set (required
+//! under `CI=true`).
+//!
+//! Flagged posts are seeded straight into the store with hand-made screenings (so the stories do
+//! not depend on the lexicon); everything else goes through the API as a client would.
+
+use patroli_core::evidence::verify_package;
+use patroli_core::{AgencyKind, Category, Role, Severity};
+use patroli_detect::{Engine, Entity, EntityKind, Field, Reason, ReasonKind, Screening};
+use patroli_server::{AppState, ServerConfig};
+use patroli_store::{IngestPost, ScreenedPost, Store};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+enum Db {
+    Sqlite,
+    Postgres,
+}
+
+struct Server {
+    base: String,
+    store: Arc<dyn Store>,
+    http: reqwest::Client,
+    /// Makes names unique so runs can share one PostgreSQL database.
+    tag: String,
+    /// A phone number of this run only, as written in posts (`0812...`).
+    phone_local: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(db: Db) -> Option<Server> {
+    let dir = tempfile::tempdir().unwrap();
+    let location = match db {
+        Db::Sqlite => dir.path().to_str().unwrap().to_string(),
+        Db::Postgres => match std::env::var("PATROLI_TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => url,
+            _ => {
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "CI=true requires PATROLI_TEST_POSTGRES_URL for the PostgreSQL tests"
+                );
+                eprintln!("skipped: PostgreSQL test (set PATROLI_TEST_POSTGRES_URL to run it)");
+                return None;
+            }
+        },
+    };
+    let store = patroli_store::open(&location).await.expect("open store");
+    let config = ServerConfig::default().with_login_attempts_per_minute(1000);
+    let state = AppState::new(store.clone(), Arc::new(Engine::builtin()), config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(patroli_server::serve(listener, state));
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let tag = uuid::Uuid::new_v4().simple().to_string()[..8].to_string();
+    let digits = u64::from_str_radix(&tag, 16).unwrap() % 100_000_000;
+    Some(Server {
+        base: format!("http://{addr}"),
+        store,
+        http,
+        tag,
+        phone_local: format!("0812{digits:08}"),
+        _dir: dir,
+    })
+}
+
+macro_rules! on_both {
+    ($story:ident, $sqlite:ident, $pg:ident) => {
+        #[tokio::test]
+        async fn $sqlite() {
+            $story(Db::Sqlite).await;
+        }
+        #[tokio::test]
+        async fn $pg() {
+            $story(Db::Postgres).await;
+        }
+    };
+}
+
+impl Server {
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    fn name(&self, base: &str) -> String {
+        format!("{base}-{}", self.tag)
+    }
+
+    /// The run's phone number as the engine normalizes it.
+    fn phone(&self) -> String {
+        format!("+62{}", &self.phone_local[1..])
+    }
+
+    /// A post text naming the run's phone number.
+    fn text(&self, template: &str) -> String {
+        template.replace("{phone}", &self.phone_local)
+    }
+
+    /// A user of `agency` logged in; returns its bearer token.
+    async fn user(&self, name: &str, role: Role, agency: AgencyKind) -> (String, String) {
+        let username = self.name(name);
+        self.store
+            .create_user(patroli_store::NewUser {
+                username: username.clone(),
+                display_name: None,
+                password_hash: patroli_server::hash_password("kata-sandi-rahasia"),
+                role,
+                agency,
+                agency_id: None,
+                unit_id: None,
+                region_code: None,
+            })
+            .await
+            .unwrap();
+        let res = self
+            .http
+            .post(self.url("/api/v1/login"))
+            .json(&json!({"username": username, "password": "kata-sandi-rahasia"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: Value = res.json().await.unwrap();
+        (username, body["token"].as_str().unwrap().to_string())
+    }
+
+    async fn platform_token(&self, platform: &str) -> String {
+        let (plain, hash) = patroli_server::new_api_token();
+        let p = self.store.ensure_platform(platform).await.unwrap();
+        self.store
+            .create_api_token(patroli_store::NewApiToken {
+                token_hash: hash,
+                name: format!("{platform} bot"),
+                role: Role::Platform,
+                platform_id: Some(p.id),
+                user_id: None,
+                created_by: None,
+            })
+            .await
+            .unwrap();
+        plain
+    }
+
+    /// A flagged drugs post on the test's shop platform, by `seller`, carrying the phone and URL
+    /// entities.
+    async fn seed(&self, id: &str, seller: &str, template: &str) -> String {
+        let text = self.text(template);
+        let text = text.as_str();
+        let url = format!("https://toko.example/p/{}", self.name(id));
+        let start = text.find("koplo").expect("test texts say koplo");
+        let phone_at = text.find("0812").unwrap_or(0);
+        let screening = Screening {
+            flagged: true,
+            score: 0.9,
+            categories: vec![Category::Drugs],
+            scores: BTreeMap::from([(Category::Drugs, 0.9)]),
+            severity: Severity::High,
+            reasons: vec![Reason {
+                rule: "test.term".into(),
+                kind: ReasonKind::Term,
+                category: Some(Category::Drugs),
+                field: Field::Text,
+                start,
+                end: start + 5,
+                matched: "koplo".into(),
+                weight: 0.9,
+                note: "istilah uji".into(),
+            }],
+            entities: vec![
+                Entity {
+                    kind: EntityKind::Phone,
+                    value: self.phone(),
+                    field: Field::Text,
+                    start: phone_at,
+                    end: phone_at + 12,
+                    attrs: BTreeMap::new(),
+                },
+                Entity {
+                    kind: EntityKind::Url,
+                    value: url.clone(),
+                    field: Field::Text,
+                    start: 0,
+                    end: 0,
+                    attrs: BTreeMap::new(),
+                },
+            ],
+            lexicon_version: "test".into(),
+        };
+        let out = self
+            .store
+            .ingest_batch(
+                &self.name("toko"),
+                vec![ScreenedPost {
+                    post: IngestPost {
+                        external_id: self.name(id),
+                        account_handle: Some(self.name(seller)),
+                        text: text.into(),
+                        url: Some(url),
+                        ..Default::default()
+                    },
+                    screening,
+                }],
+            )
+            .await
+            .unwrap();
+        out[0].post_id.to_string()
+    }
+
+    async fn post(&self, token: &str, path: &str, body: Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn get(&self, token: &str, path: &str) -> reqwest::Response {
+        self.http
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn get_json(&self, token: &str, path: &str) -> Value {
+        let res = self.get(token, path).await;
+        assert_eq!(res.status(), StatusCode::OK, "GET {path}");
+        res.json().await.unwrap()
+    }
+
+    async fn public_status(&self, code: &str) -> Value {
+        let res = self
+            .http
+            .get(self.url(&format!("/api/v1/reports/{code}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.unwrap()
+    }
+}
+
+const TEXT: &str = "Ready pil koplo 1000 butir, COD area Tarakan, WA {phone}";
+
+// ------------------------------------------------------------------ the whole story
+
+on_both!(enforcement_story, enforcement_sqlite, enforcement_postgres);
+async fn enforcement_story(db: Db) {
+    let Some(s) = start(db).await else {
+        return;
+    };
+    let (_, analyst) = s.user("analis", Role::Analyst, AgencyKind::Bpom).await;
+    let (inv_name, inv) = s
+        .user("penyidik", Role::Investigator, AgencyKind::Bpom)
+        .await;
+    let (_, viewer_other) = s.user("polisi", Role::Viewer, AgencyKind::Polri).await;
+    let (_, bnn) = s.user("bnn", Role::Investigator, AgencyKind::Bnn).await;
+    let platform = s.platform_token(&s.name("toko")).await;
+    let other_platform = s.platform_token(&s.name("pasar")).await;
+    let p1 = s.seed("p1", "penjual", TEXT).await;
+
+    // A citizen reports, without credentials; the answer is a tracking code and nothing else.
+    let res = s
+        .http
+        .post(s.url("/api/v1/reports"))
+        .json(&json!({
+            "link": format!("https://toko.example/p/{}", s.name("p1")),
+            "text": "Ada yang jual pil koplo di toko ini",
+            "category": "drugs",
+            "region_code": "65.71",
+            "contact": {"name": "Siti Pelapor", "phone": "0811000111"},
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let body: Value = res.json().await.unwrap();
+    let code = body["tracking_code"].as_str().unwrap().to_string();
+    assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
+    assert!(code.starts_with("PTR-"), "{code}");
+    let status = s.public_status(&code).await;
+    assert_eq!(status, json!({"status": "received"}));
+    // Typed in lower case without dashes, the code still works; a typo does not.
+    let compact = code.replace('-', "").to_lowercase();
+    assert_eq!(s.public_status(&compact).await["status"], "received");
+    let mut typo = code.clone();
+    let last = typo.pop().unwrap();
+    typo.push(if last == 'A' { 'B' } else { 'A' });
+    let res = s
+        .http
+        .get(s.url(&format!("/api/v1/reports/{typo}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    // Staff see the report (deduplicated against the known post), never the contact.
+    let list = s.get_json(&analyst, "/api/v1/reports").await;
+    let item = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["tracking_code"] == code.as_str())
+        .expect("report listed")
+        .clone();
+    assert_eq!(item["duplicate_of"], p1.as_str(), "{item}");
+    assert_eq!(item["has_contact"], true);
+    assert!(!item.to_string().contains("Siti"), "{item}");
+    assert!(!item.to_string().contains("0811000111"), "{item}");
+
+    // The analyst confirms the post and links the report to it: in review.
+    let res = s
+        .post(
+            &analyst,
+            &format!("/api/v1/posts/{p1}/verdict"),
+            json!({"verdict": "confirmed", "reason": "pil koplo dijual bebas"}),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let res = s
+        .post(
+            &analyst,
+            &format!("/api/v1/reports/{code}/link"),
+            json!({"post_id": p1}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(s.public_status(&code).await["status"], "in_review");
+
+    // The investigator opens a case.
+    let res = s
+        .post(&inv, "/api/v1/cases", json!({"title": "Pil koplo Tarakan", "category": "drugs", "post_ids": [p1], "legal_basis": ["uu-17-2023-p435"]}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let case_id = res.json::<Value>().await.unwrap()["case_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bad = s
+        .post(
+            &inv,
+            "/api/v1/cases",
+            json!({"title": "x", "category": "drugs", "legal_basis": ["pasal-karangan"]}),
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    let unknown_post = s
+        .post(
+            &inv,
+            "/api/v1/cases",
+            json!({"title": "x", "category": "drugs", "post_ids": [uuid::Uuid::new_v4()]}),
+        )
+        .await;
+    assert_eq!(unknown_post.status(), StatusCode::NOT_FOUND);
+    let by_viewer = s
+        .post(
+            &viewer_other,
+            "/api/v1/cases",
+            json!({"title": "x", "category": "drugs"}),
+        )
+        .await;
+    assert_eq!(by_viewer.status(), StatusCode::FORBIDDEN);
+
+    // Other agencies do not see it (404, as for an unknown case) until it is shared.
+    for token in [&viewer_other, &bnn] {
+        let res = s.get(token, &format!("/api/v1/cases/{case_id}")).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        let res = s
+            .get(token, &format!("/api/v1/cases/{case_id}/evidence.zip"))
+            .await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+    let res = s
+        .post(
+            &inv,
+            &format!("/api/v1/cases/{case_id}/share"),
+            json!({"agency": "Atlantis", "reason": "x"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "unknown agency");
+    let res = s
+        .post(
+            &inv,
+            &format!("/api/v1/cases/{case_id}/share"),
+            json!({"agency": "BNN", "reason": "narkotika"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        s.get(&bnn, &format!("/api/v1/cases/{case_id}"))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        s.get(&viewer_other, &format!("/api/v1/cases/{case_id}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Evidence: the posts and an uploaded screenshot, chained.
+    let shot = b"\x89PNG fake screenshot bytes";
+    let res = s
+        .post(
+            &inv,
+            &format!("/api/v1/cases/{case_id}/evidence"),
+            json!({
+                "note": "tangkapan layar",
+                "post_ids": [p1],
+                "attachments": [{"name": "../layar 1.png", "media_type": "image/png",
+                    "content_base64": base64_encode(shot)}],
+            }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let captured: Value = res.json().await.unwrap();
+    let items = captured["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "one snapshot item and one attachment item");
+    assert_eq!(items[1]["parts"][0]["name"], "layar_1.png");
+    assert_eq!(items[1]["prev_hash"], items[0]["hash"]);
+
+    // Suspects, seizures, lab tests and status changes land on the timeline.
+    let res = s
+        .post(
+            &inv,
+            &format!("/api/v1/cases/{case_id}/seizures"),
+            json!({"item": "pil LL", "quantity": 39935, "unit": "butir", "value_rupiah": 59902500}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = s
+        .post(
+            &inv,
+            &format!("/api/v1/cases/{case_id}/seizures"),
+            json!({"item": "pil", "quantity": -1, "unit": "butir"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = s
+        .post(
+            &inv,
+            &format!("/api/v1/cases/{case_id}/suspects"),
+            json!({"name": "AB", "role": "penjual"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = s
+        .post(&inv, &format!("/api/v1/cases/{case_id}/lab-tests"), json!({"lab": "Balai Besar POM", "substance": "triheksifenidil", "method": "KLT", "tested_on": "2026-11-20",
+            "report": {"name": "hasil-lab.pdf", "media_type": "application/pdf", "content_base64": base64_encode(b"%PDF-1.4 hasil uji")}}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = s
+        .post(
+            &inv,
+            &format!("/api/v1/cases/{case_id}/actions"),
+            json!({"action": "start_investigation"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = s
+        .post(
+            &inv,
+            &format!("/api/v1/cases/{case_id}/actions"),
+            json!({"action": "start_investigation"}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CONFLICT,
+        "investigating cannot start again"
+    );
+    let res = s
+        .post(
+            &inv,
+            &format!("/api/v1/cases/{case_id}/notes"),
+            json!({"text": "penjual aktif sejak Oktober"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+
+    // A takedown, urgent: due in four hours.
+    let before = time::OffsetDateTime::now_utc();
+    let res = s
+        .post(&inv, "/api/v1/takedowns", json!({"post_ids": [p1], "urgency": "urgent", "legal_basis": "pp-71-2019", "case_id": case_id}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let t: Value = res.json().await.unwrap();
+    let takedown_id = t["takedown_id"].as_str().unwrap().to_string();
+    let due = time::OffsetDateTime::parse(
+        t["due_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let hours = (due - before).as_seconds_f64() / 3600.0;
+    assert!((3.99..=4.01).contains(&hours), "due in {hours} h");
+    let res = s
+        .post(
+            &inv,
+            "/api/v1/takedowns",
+            json!({"post_ids": [p1], "urgency": "someday", "legal_basis": "pp-71-2019"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+
+    // The platform lists its own pending requests; another platform sees none and gets 404.
+    let mine = s
+        .get_json(&platform, "/api/v1/takedowns?status=pending")
+        .await;
+    assert!(
+        mine["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["takedown_id"] == takedown_id.as_str())
+    );
+    let theirs = s
+        .get_json(&other_platform, "/api/v1/takedowns?status=pending")
+        .await;
+    assert!(theirs["items"].as_array().unwrap().is_empty(), "{theirs}");
+    let res = s
+        .post(
+            &other_platform,
+            &format!("/api/v1/takedowns/{takedown_id}/response"),
+            json!({"status": "taken_down"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = s
+        .post(
+            &inv,
+            &format!("/api/v1/takedowns/{takedown_id}/response"),
+            json!({"status": "taken_down"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "only platforms answer");
+    let res = s
+        .post(
+            &platform,
+            &format!("/api/v1/takedowns/{takedown_id}/response"),
+            json!({"status": "rejected", "reason": " "}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CONFLICT,
+        "a rejection needs a reason"
+    );
+    let res = s
+        .post(
+            &platform,
+            &format!("/api/v1/takedowns/{takedown_id}/response"),
+            json!({"status": "acknowledged"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = s
+        .post(
+            &platform,
+            &format!("/api/v1/takedowns/{takedown_id}/response"),
+            json!({"status": "taken_down", "reason": "listing removed"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.json::<Value>().await.unwrap()["status"], "taken_down");
+    let res = s
+        .post(
+            &platform,
+            &format!("/api/v1/takedowns/{takedown_id}/response"),
+            json!({"status": "rejected", "reason": "changed our mind"}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CONFLICT,
+        "final answers do not change"
+    );
+
+    // The citizen's tracking code now says acted on, and still nothing else.
+    assert_eq!(s.public_status(&code).await, json!({"status": "acted_on"}));
+
+    // Statistics per platform.
+    let stats = s.get_json(&inv, "/api/v1/takedowns/stats").await;
+    let row = stats["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["platform"] == s.name("toko").as_str())
+        .expect("platform row")
+        .clone();
+    assert_eq!(row["requests"], 1);
+    assert_eq!(row["taken_down"], 1);
+    assert_eq!(row["compliance_rate"], json!(1.0));
+    assert!(row["median_hours_to_takedown"].as_f64().unwrap() < 1.0);
+
+    // The exported package verifies with core, names the recorded head, and breaks on one byte.
+    let res = s
+        .get(&inv, &format!("/api/v1/cases/{case_id}/evidence.zip"))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "application/zip");
+    let head = res.headers()["x-patroli-chain-head"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let zip = res.bytes().await.unwrap().to_vec();
+    let report = verify_package(&zip).expect("package verifies");
+    assert_eq!(report.chain_head, head);
+    assert_eq!(report.items, 3, "snapshot, screenshot, lab report");
+    let detail = s.get_json(&inv, &format!("/api/v1/cases/{case_id}")).await;
+    assert_eq!(detail["chain_head"], head.as_str());
+    assert_eq!(detail["status"], "investigating");
+    assert_eq!(detail["seizures"][0]["quantity"], json!(39935.0));
+    let kinds: Vec<&str> = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    for k in [
+        "created",
+        "evidence",
+        "seizure",
+        "suspect",
+        "lab_test",
+        "status",
+        "note",
+        "takedown",
+        "takedown_answer",
+        "shared",
+        "evidence_export",
+    ] {
+        assert!(kinds.contains(&k), "{k} missing from {kinds:?}");
+    }
+    let mut tampered = zip.clone();
+    let middle = tampered.len() / 2;
+    tampered[middle] ^= 0x01;
+    let problems = verify_package(&tampered).expect_err("one changed byte must fail");
+    assert!(!problems.is_empty());
+
+    // The reporter's contact: only for the assigned investigator, and every view is audited.
+    let res = s
+        .get(&inv, &format!("/api/v1/reports/{code}/contact"))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = s
+        .post(
+            &analyst,
+            &format!("/api/v1/reports/{code}/assign"),
+            json!({"username": inv_name}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let contact = s
+        .get_json(&inv, &format!("/api/v1/reports/{code}/contact"))
+        .await;
+    assert_eq!(contact["contact"]["name"], "Siti Pelapor");
+    let res = s
+        .get(&analyst, &format!("/api/v1/reports/{code}/contact"))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let audit = s
+        .store
+        .list_audit(&patroli_store::AuditFilter::default())
+        .await
+        .unwrap();
+    assert!(audit.iter().any(|e| e.action == "report.contact_view"));
+    assert!(audit.iter().any(|e| e.action == "case.share"));
+    assert!(audit.iter().any(|e| e.action == "evidence.export"));
+    assert!(
+        !audit.iter().any(|e| e.detail.to_string().contains("Siti")),
+        "the audit log never holds the reporter's contact"
+    );
+    // Sealed at rest: the stored row does not carry the name in clear.
+    let stored = s.store.get_report_by_code(&code).await.unwrap().unwrap();
+    assert!(!stored.contact_sealed.as_deref().unwrap().contains("Siti"));
+    assert!(s.store.verify_audit().await.unwrap().is_ok());
+
+    // Closing with guidance renders the letter from the template.
+    let res = s
+        .post(&inv, &format!("/api/v1/cases/{case_id}/actions"), json!({"action": "close", "outcome": "guidance", "reason": "usaha kecil, pertama kali"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let closed: Value = res.json().await.unwrap();
+    let letter = closed["letter"].as_str().unwrap();
+    assert!(
+        letter.contains("SURAT PEMBINAAN") && letter.contains(&s.name("penjual")),
+        "{letter}"
+    );
+    let res = s
+        .post(
+            &inv,
+            &format!("/api/v1/cases/{case_id}/actions"),
+            json!({"action": "start_investigation"}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CONFLICT,
+        "closed cases never change"
+    );
+
+    // Re-upload: the same text from another account after the takedown is flagged and linked.
+    let res = s
+        .post(&platform, "/api/v1/posts", json!([{"id": s.name("p1-again"), "text": s.text(TEXT).to_uppercase(), "account": s.name("akun-baru")}]))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let again = s
+        .store
+        .get_post_by_external_id(&s.name("toko"), &s.name("p1-again"))
+        .await
+        .unwrap()
+        .expect("stored");
+    let re = s.store.reupload_of_post(again.id).await.unwrap();
+    assert_eq!(re.len(), 1, "{re:?}");
+    assert_eq!(re[0].earlier_post_id.to_string(), p1);
+    assert_eq!(re[0].case_id.map(|c| c.to_string()), Some(case_id.clone()));
+    assert_eq!(re[0].matched_on, "text");
+}
+
+// ------------------------------------------------------------------ deconfliction
+
+on_both!(
+    deconfliction_story,
+    deconfliction_sqlite,
+    deconfliction_postgres
+);
+async fn deconfliction_story(db: Db) {
+    let Some(s) = start(db).await else {
+        return;
+    };
+    let (bpom_name, bpom) = s.user("bpom", Role::Investigator, AgencyKind::Bpom).await;
+    let (polri_name, polri) = s.user("polri", Role::Investigator, AgencyKind::Polri).await;
+    let (_, analyst) = s.user("analis", Role::Analyst, AgencyKind::Polri).await;
+    let p1 = s
+        .seed("d1", "bandar", "Jual pil koplo grosir, hubungi {phone}")
+        .await;
+    let p2 = s
+        .seed("d2", "lain", "Obat koplo murah, order lewat WA {phone}")
+        .await;
+
+    let res = s
+        .post(&bpom, "/api/v1/cases", json!({"title": "Rahasia BPOM: toko obat ilegal", "category": "unregistered_products", "post_ids": [p1]}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let bpom_case = res.json::<Value>().await.unwrap()["case_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Nothing to deconflict yet.
+    let d = s
+        .get_json(&bpom, &format!("/api/v1/cases/{bpom_case}"))
+        .await;
+    assert!(d["notices"].as_array().unwrap().is_empty());
+
+    // POLRI opens its own case on another post with the same phone number.
+    let res = s
+        .post(
+            &polri,
+            "/api/v1/cases",
+            json!({"title": "Polri: jaringan pil", "category": "drugs", "post_ids": [p2]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let polri_case = res.json::<Value>().await.unwrap()["case_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Both sides are told whom to contact, without the other's content.
+    let d = s
+        .get_json(&bpom, &format!("/api/v1/cases/{bpom_case}"))
+        .await;
+    let n = &d["notices"][0];
+    assert_eq!(n["other_agency"], "POLRI");
+    assert_eq!(n["other_contact"], polri_name.as_str());
+    assert_eq!(n["matched_on"], s.phone().as_str());
+    assert!(!n.to_string().contains("jaringan"), "{n}");
+    let d = s
+        .get_json(&polri, &format!("/api/v1/cases/{polri_case}"))
+        .await;
+    let n = &d["notices"][0];
+    assert_eq!(n["other_agency"], "BPOM");
+    assert_eq!(n["other_contact"], bpom_name.as_str());
+    assert!(!n.to_string().contains("Rahasia"), "{n}");
+    // ...and still cannot open each other's case.
+    assert_eq!(
+        s.get(&polri, &format!("/api/v1/cases/{bpom_case}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        s.get(&bpom, &format!("/api/v1/cases/{polri_case}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let listed = s.get_json(&polri, "/api/v1/cases").await;
+    assert!(!listed.to_string().contains("Rahasia"));
+
+    // Confirming a post of a case freezes it into that case's evidence; notices are not repeated.
+    let before = s
+        .get_json(&bpom, &format!("/api/v1/cases/{bpom_case}"))
+        .await["evidence"]
+        .as_array()
+        .unwrap()
+        .len();
+    let res = s
+        .post(
+            &analyst,
+            &format!("/api/v1/posts/{p1}/verdict"),
+            json!({"verdict": "confirmed", "reason": "nomor sama"}),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let d = s
+        .get_json(&bpom, &format!("/api/v1/cases/{bpom_case}"))
+        .await;
+    assert_eq!(d["evidence"].as_array().unwrap().len(), before + 1);
+    assert_eq!(d["evidence"][before]["note"], "confirmed finding");
+    assert_eq!(d["notices"].as_array().unwrap().len(), 1);
+}
+
+// ------------------------------------------------------------------ public pages and limits
+
+on_both!(public_story, public_sqlite, public_postgres);
+async fn public_story(db: Db) {
+    let Some(s) = start(db).await else {
+        return;
+    };
+    // The form without its token is refused.
+    let res = s
+        .http
+        .post(s.url("/lapor"))
+        .form(&[("text", "jual pil koplo")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+
+    // With the token from the page, in English, it files and shows the code.
+    let res = s.http.get(s.url("/lapor?lang=en")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("patroli_lapor="))
+        .expect("form token cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = res.text().await.unwrap();
+    assert!(page.contains("Report an illegal post"), "English page");
+    let token = cookie.trim_start_matches("patroli_lapor=").to_string();
+    assert!(page.contains(&token));
+    let res = s
+        .http
+        .post(s.url("/lapor"))
+        .header("cookie", &cookie)
+        .form(&[
+            ("_lapor", token.as_str()),
+            (
+                "text",
+                "Lowongan kerja ke luar negeri tanpa biaya, paspor ditahan agen",
+            ),
+            ("anonymous", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let page = res.text().await.unwrap();
+    let code = page
+        .split("id=\"tracking-code\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .expect("tracking code on the page")
+        .to_string();
+    let stored = s.store.get_report_by_code(&code).await.unwrap().unwrap();
+    assert!(
+        stored.contact_sealed.is_none(),
+        "anonymous reports keep no contact"
+    );
+    assert_eq!(stored.channel, "web");
+    let page = s
+        .http
+        .get(s.url(&format!("/lapor/status?code={code}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-status=\"received\""), "{page}");
+
+    // Validation: nothing to report, a link that is not http(s).
+    for body in [
+        json!({}),
+        json!({"link": "javascript:alert(1)"}),
+        json!({"text": "x", "category": "senjata"}),
+    ] {
+        let res = s
+            .http
+            .post(s.url("/api/v1/reports"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{body}");
+    }
+
+    // The offer check explains and stores nothing.
+    let offer = format!(
+        "Dicari TKW ke Malaysia, gaji 15 juta, tanpa pengalaman, paspor diurus agen {}",
+        s.tag
+    );
+    let res = s
+        .http
+        .post(s.url("/api/v1/cek"))
+        .json(&json!({"text": offer}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let check: Value = res.json().await.unwrap();
+    assert!(
+        check["verify"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["where"].as_str().unwrap().contains("bp2mi")),
+        "{check}"
+    );
+    let page = s
+        .http
+        .post(s.url("/cek"))
+        .form(&[(
+            "text",
+            format!("Jual pil koplo <script>alert(1)</script> {}", s.tag),
+        )])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("<script>alert(1)</script>"),
+        "pasted text is escaped"
+    );
+    assert!(page.contains("cekbpom"));
+    let stored = s.store.list_reports(None).await.unwrap();
+    assert!(
+        !stored.iter().any(|r| r.text.contains(&s.tag)),
+        "checked offers are not stored"
+    );
+
+    // Operators record reports from other channels, with the channel.
+    let (_, op) = s
+        .user("operator", Role::Investigator, AgencyKind::Bpom)
+        .await;
+    let res = s
+        .post(
+            &op,
+            "/api/v1/reports/intake",
+            json!({"channel": "whatsapp", "text": "Laporan via WA: jual pil koplo"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let code = res.json::<Value>().await.unwrap()["tracking_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        s.store
+            .get_report_by_code(&code)
+            .await
+            .unwrap()
+            .unwrap()
+            .channel,
+        "whatsapp"
+    );
+    let res = s
+        .http
+        .post(s.url("/api/v1/reports/intake"))
+        .json(&json!({"channel": "sms", "text": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+    // Rate limit per address (20 an hour by default): the 21st report from here is refused.
+    let mut statuses = Vec::new();
+    for i in 0..25 {
+        let res = s
+            .http
+            .post(s.url("/api/v1/reports"))
+            .json(&json!({"text": format!("laporan ke-{i}")}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status());
+    }
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count()
+            <= 20
+    );
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
