@@ -267,6 +267,19 @@ async fn enforcement_story(db: Db) {
     let other_platform = s.platform_token(&s.name("pasar")).await;
     let p1 = s.seed("p1", "penjual", TEXT).await;
 
+    // The unit responsible for the region receives the report.
+    let region = format!("98.{}", &s.phone_local[4..]);
+    let bpom_agency = s
+        .store
+        .ensure_agency(AgencyKind::Bpom, "BPOM")
+        .await
+        .unwrap();
+    let unit = s
+        .store
+        .create_unit(bpom_agency.id, &s.name("Loka POM"), Some(&region))
+        .await
+        .unwrap();
+
     // A citizen reports, without credentials; the answer is a tracking code and nothing else.
     let res = s
         .http
@@ -275,7 +288,7 @@ async fn enforcement_story(db: Db) {
             "link": format!("https://toko.example/p/{}", s.name("p1")),
             "text": "Ada yang jual pil koplo di toko ini",
             "category": "drugs",
-            "region_code": "65.71",
+            "region_code": format!("{region}.02"),
             "contact": {"name": "Siti Pelapor", "phone": "0811000111"},
         }))
         .send()
@@ -301,6 +314,13 @@ async fn enforcement_story(db: Db) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
+
+    let stored = s.store.get_report_by_code(&code).await.unwrap().unwrap();
+    assert_eq!(
+        stored.assigned_unit,
+        Some(unit.id),
+        "routed to the region's unit"
+    );
 
     // Staff see the report (deduplicated against the known post), never the contact.
     let list = s.get_json(&analyst, "/api/v1/reports").await;
@@ -427,6 +447,33 @@ async fn enforcement_story(db: Db) {
     assert_eq!(items.len(), 2, "one snapshot item and one attachment item");
     assert_eq!(items[1]["parts"][0]["name"], "layar_1.png");
     assert_eq!(items[1]["prev_hash"], items[0]["hash"]);
+
+    // A recording over the 1 MiB default body limit, uploaded as multipart/form-data.
+    let big = vec![7u8; 2 * 1024 * 1024];
+    let mut form = Vec::new();
+    form.extend_from_slice(
+        b"--B0undary\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nrekaman layar\r\n\
+--B0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"rekaman.mp4\"\r\n\
+Content-Type: video/mp4\r\n\r\n",
+    );
+    form.extend_from_slice(&big);
+    form.extend_from_slice(b"\r\n--B0undary--\r\n");
+    let res = s
+        .http
+        .post(s.url(&format!("/api/v1/cases/{case_id}/evidence")))
+        .bearer_auth(&inv)
+        .header("content-type", "multipart/form-data; boundary=B0undary")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let uploaded: Value = res.json().await.unwrap();
+    let part = &uploaded["items"][0]["parts"][0];
+    assert_eq!(part["name"], "rekaman.mp4");
+    assert_eq!(part["media_type"], "video/mp4");
+    assert_eq!(part["size"], big.len());
+    assert_eq!(uploaded["items"][0]["note"], "rekaman layar");
 
     // Suspects, seizures, lab tests and status changes land on the timeline.
     let res = s
@@ -614,7 +661,10 @@ async fn enforcement_story(db: Db) {
     let zip = res.bytes().await.unwrap().to_vec();
     let report = verify_package(&zip).expect("package verifies");
     assert_eq!(report.chain_head, head);
-    assert_eq!(report.items, 3, "snapshot, screenshot, lab report");
+    assert_eq!(
+        report.items, 4,
+        "snapshot, screenshot, recording, lab report"
+    );
     let detail = s.get_json(&inv, &format!("/api/v1/cases/{case_id}")).await;
     assert_eq!(detail["chain_head"], head.as_str());
     assert_eq!(detail["status"], "investigating");

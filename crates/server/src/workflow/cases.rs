@@ -899,30 +899,66 @@ pub(super) struct CaptureBody {
     attachments: Vec<Attachment>,
 }
 
+/// Evidence capture: JSON (`post_ids`, `note`, base64 `attachments`) or `multipart/form-data`
+/// (fields `note` and `post_id`, any number of files).
 pub(super) async fn capture(
     State(state): State<AppState>,
     who: Authed<CaseWork>,
     Path(case_id): Path<String>,
-    body: Result<Json<CaptureBody>, JsonRejection>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    let Json(body) = body?;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (post_ids, note, parts) = if let Some(b) = super::multipart::boundary(content_type) {
+        let mut post_ids = Vec::new();
+        let mut note = String::new();
+        let mut files = Vec::new();
+        for p in super::multipart::parse(&body, &b).map_err(bad)? {
+            match (p.filename, p.name.as_str()) {
+                (Some(filename), _) => files.push(NewPart {
+                    name: filename,
+                    media_type: p.media_type,
+                    bytes: p.bytes,
+                }),
+                (None, "note") => note = String::from_utf8_lossy(&p.bytes).into_owned(),
+                (None, "post_id") => post_ids.push(String::from_utf8_lossy(&p.bytes).into_owned()),
+                (None, other) => {
+                    return Err(ApiError::bad_param(
+                        other,
+                        "unknown field (note, post_id, files)",
+                    ));
+                }
+            }
+        }
+        (post_ids, note, files)
+    } else if content_type.starts_with("application/json") {
+        let body: CaptureBody = serde_json::from_slice(&body).map_err(|e| {
+            ApiError::with_message(crate::error::ErrorCode::InvalidJson, e.to_string())
+        })?;
+        let parts = body
+            .attachments
+            .into_iter()
+            .map(Attachment::decode)
+            .collect::<ApiResult<Vec<_>>>()?;
+        (body.post_ids, body.note, parts)
+    } else {
+        return Err(ApiError::new(crate::error::ErrorCode::UnsupportedMediaType)
+            .hint("Send application/json or multipart/form-data."));
+    };
     let case = visible_case(&state, &who, parse_id(&case_id)?).await?;
-    let posts = body
-        .post_ids
+    let posts = post_ids
         .iter()
-        .map(|p| parse_id::<PostId>(p))
-        .collect::<ApiResult<Vec<_>>>()?;
-    let parts = body
-        .attachments
-        .into_iter()
-        .map(Attachment::decode)
+        .map(|p| parse_id::<PostId>(p.trim()))
         .collect::<ApiResult<Vec<_>>>()?;
     // No post ids and no files: every post of the case. Files only: just the files.
     let posts = match (posts.is_empty(), parts.is_empty()) {
         (true, true) => None,
         _ => Some(posts),
     };
-    let items = ops::capture(&state, &who, &case, posts, &body.note, parts).await?;
+    let items = ops::capture(&state, &who, &case, posts, &note, parts).await?;
     let head = items.last().map(|i| i.hash.clone());
     Ok((
         StatusCode::CREATED,

@@ -10,6 +10,7 @@
 
 mod cases;
 mod hooks;
+mod multipart;
 mod pages;
 mod reports;
 mod takedowns;
@@ -19,6 +20,7 @@ use crate::AppState;
 use crate::auth::{Permission, Principal};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::ratelimit::RateLimiter;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use patroli_core::crypto::SealingKey;
@@ -199,6 +201,9 @@ pub fn route_table() -> Vec<(&'static str, &'static str)> {
 
 type Handler = axum::routing::MethodRouter<AppState>;
 
+/// Body limit of evidence uploads (screenshots, recordings, lab reports); other routes keep 1 MiB.
+pub const MAX_UPLOAD_BYTES: usize = 64 * 1024 * 1024;
+
 fn table() -> Vec<(&'static str, &'static str, Handler)> {
     vec![
         ("GET", "/api/v1/legal-basis", get(cases::legal_basis)),
@@ -235,12 +240,12 @@ fn table() -> Vec<(&'static str, &'static str, Handler)> {
         (
             "POST",
             "/api/v1/cases/{case_id}/lab-tests",
-            post(cases::add_lab_test),
+            post(cases::add_lab_test).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
         ),
         (
             "POST",
             "/api/v1/cases/{case_id}/evidence",
-            post(cases::capture),
+            post(cases::capture).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
         ),
         (
             "GET",
