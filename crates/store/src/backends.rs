@@ -59,7 +59,12 @@ impl SqlStore<SqliteBackend> {
 impl SqlStore<PgBackend> {
     /// Connects to PostgreSQL at `url` and runs migrations.
     pub async fn connect(url: &str) -> Result<Self> {
-        let options = PgConnectOptions::from_str(url)?;
+        // Prepared statements are cached per connection. With PostgreSQL's default plan cache
+        // mode a statement first planned against an empty table keeps its generic plan (sequential
+        // scans) as the table grows: ingest fell from 9k to 700 posts/s over 100k posts. Custom
+        // plans are re-made from the current table size on every execution.
+        let options =
+            PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_custom_plan")]);
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
