@@ -103,7 +103,8 @@ fn generation_sql(d: &Dialect, posts: u64) -> Vec<String> {
         .map(|p| format!("'{}'", p.code))
         .collect();
     let np = province_codes.len();
-    // Region of post n: a province, half of them at regency level.
+    // Region of an id: a province, half of them at regency level. Posts use n / 10 so that the
+    // flagged tenth covers every province.
     let region = |n: &str| {
         let mut case = format!("CASE ({n}) % {np}");
         for (i, c) in province_codes.iter().enumerate() {
@@ -159,7 +160,7 @@ fn generation_sql(d: &Dialect, posts: u64) -> Vec<String> {
              SELECT {}, {platform}, {}, 'e' || n, NULL, NULL, {}, {ts}, {ts}, {}, 1, 'h', {} {}",
             d.id(1, "n"),
             account("n"),
-            region("n"),
+            region("n / 10"),
             d.id(2, "n"),
             d.bool(&format!("n % {findings_every} = 0")),
             d.seq(posts),

@@ -464,3 +464,22 @@ impl FindingRecord {
         }
     }
 }
+
+impl From<&patroli_core::region::Region> for RegionRecord {
+    /// Rows of the official table shipped in `patroli-core`, ready for `Store::upsert_regions`.
+    fn from(r: &patroli_core::region::Region) -> Self {
+        use patroli_core::region::{RegencyKind, RegionLevel as Core};
+        let level = match (r.level, r.kind) {
+            (Core::Province, _) => RegionLevel::Province,
+            (Core::Regency, Some(RegencyKind::Kota)) => RegionLevel::City,
+            (Core::Regency, _) => RegionLevel::Regency,
+            (Core::District, _) => RegionLevel::District,
+        };
+        RegionRecord {
+            code: r.code.clone(),
+            name: r.name.clone(),
+            level,
+            parent_code: r.code.rfind('.').map(|i| r.code[..i].to_string()),
+        }
+    }
+}

@@ -797,3 +797,109 @@ fn database_name_is_replaced_in_urls() {
         "postgres://h:5432/x"
     );
 }
+
+/// The official region table from `patroli-core` loads through the bulk upsert.
+#[tokio::test]
+async fn official_regions_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    let table = patroli_core::region::Regions::builtin();
+    let rows: Vec<RegionRecord> = table.all().iter().map(RegionRecord::from).collect();
+    let n = store.upsert_regions(rows).await.unwrap();
+    assert_eq!(n as usize, table.all().len());
+    assert_eq!(store.list_regions(None).await.unwrap().len(), 38);
+    let kaltara = store.list_regions(Some("65")).await.unwrap();
+    assert!(
+        kaltara
+            .iter()
+            .any(|r| r.code == "65.71" && r.level == RegionLevel::City)
+    );
+    assert!(
+        kaltara
+            .iter()
+            .any(|r| r.code == "65.01" && r.level == RegionLevel::Regency)
+    );
+    store.close().await;
+}
+
+const CHILD_DIR_ENV: &str = "PATROLI_STORE_TEST_CHILD_DIR";
+
+fn kill_batch(i: usize) -> Vec<ScreenedPost> {
+    (0..50)
+        .map(|j| ScreenedPost {
+            post: post(
+                &format!("K{i}-{j}"),
+                Some("writer"),
+                "jual tramadol",
+                Some("65"),
+            ),
+            screening: screening(&[(Category::Drugs, 0.9)], Severity::High, &[]),
+        })
+        .collect()
+}
+
+/// Child half of `sqlite_acknowledged_writes_survive_kill_9`: writes batches and acknowledges each
+/// on stdout once `ingest_batch` has returned. Does nothing unless started by the parent.
+#[tokio::test]
+async fn kill_9_child_writer() {
+    let Ok(dir) = std::env::var(CHILD_DIR_ENV) else {
+        return;
+    };
+    use std::io::Write;
+    let store = SqliteStore::open(&dir).await.unwrap();
+    // Bounded: the parent kills us long before this ends.
+    for i in 0..2_000 {
+        store.ingest_batch("killshop", kill_batch(i)).await.unwrap();
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "ACK {i}").unwrap();
+        out.flush().unwrap();
+    }
+}
+
+/// A process killed with SIGKILL right after acknowledging writes loses none of them.
+#[tokio::test]
+async fn sqlite_acknowledged_writes_survive_kill_9() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "kill_9_child_writer",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
+        .env(CHILD_DIR_ENV, dir.path())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut last_ack = None;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(n) = line.strip_prefix("ACK ") {
+            let n: usize = n.trim().parse().unwrap();
+            last_ack = Some(n);
+            if n >= 20 {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap(); // SIGKILL on Unix: no destructors, no checkpoint, no clean close.
+    child.wait().unwrap();
+    let last = last_ack.expect("child acknowledged writes");
+    let store = SqliteStore::open(dir.path()).await.unwrap();
+    for i in 0..=last {
+        for j in [0, 49] {
+            assert!(
+                store
+                    .get_post_by_external_id("killshop", &format!("K{i}-{j}"))
+                    .await
+                    .unwrap()
+                    .is_some(),
+                "acknowledged post K{i}-{j} lost"
+            );
+        }
+    }
+    store.close().await;
+}
