@@ -14,7 +14,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use patroli_core::network::{CommonReason, ContactValue, Network};
 use patroli_core::region::Regions;
-use patroli_core::{AccountId, Category};
+use patroli_core::{AccountId, CaseId, Category};
 use patroli_store::{NetworkAccount, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -57,6 +57,15 @@ pub struct RegionCount {
     pub posts: i64,
 }
 
+/// A case that holds one of the network's accounts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseRef {
+    pub id: CaseId,
+    pub title: String,
+    pub status: String,
+    pub region_code: Option<String>,
+}
+
 /// One network as the API, the page and the CLI show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NetworkView {
@@ -72,6 +81,8 @@ pub struct NetworkView {
     /// Primary categories of the members' flagged posts (dismissed findings left out).
     pub categories: Vec<CategoryCount>,
     pub regions: Vec<RegionCount>,
+    /// Cases holding a member account (for a scoped caller, those inside the scope).
+    pub cases: Vec<CaseRef>,
 }
 
 /// The answer to "which network holds this contact".
@@ -100,7 +111,27 @@ pub async fn view_of(store: &dyn Store, network: &Network) -> Result<NetworkView
     let accounts = store.network_accounts(&network.members).await?;
     let breakdown = store.accounts_breakdown(&network.members).await?;
     let regions = Regions::builtin();
+    let mut case_ids: Vec<CaseId> = Vec::new();
+    for m in &network.members {
+        for c in store.cases_with_account(*m).await? {
+            if !case_ids.contains(&c) {
+                case_ids.push(c);
+            }
+        }
+    }
+    let mut cases = Vec::new();
+    for id in case_ids {
+        if let Some(c) = store.get_case(id).await? {
+            cases.push(CaseRef {
+                id,
+                title: c.title,
+                status: c.state.status.as_str().to_string(),
+                region_code: c.region_code,
+            });
+        }
+    }
     Ok(NetworkView {
+        cases,
         id: network.anchor,
         posts: accounts.iter().map(|a| a.posts).sum(),
         flagged_posts: accounts.iter().map(|a| a.flagged_posts).sum(),
@@ -145,6 +176,17 @@ pub fn visible(view: &NetworkView, scope: Option<&str>) -> bool {
             .regions
             .iter()
             .any(|r| auth::in_scope(scope, Some(&r.region_code)))
+}
+
+/// The view as a caller with `scope` may see it: `None` when the network is outside the scope;
+/// cases outside the scope are left out.
+pub fn scoped(mut view: NetworkView, scope: Option<&str>) -> Option<NetworkView> {
+    if !visible(&view, scope) {
+        return None;
+    }
+    view.cases
+        .retain(|c| auth::in_scope(scope, c.region_code.as_deref()));
+    Some(view)
 }
 
 impl IntelState {
@@ -215,8 +257,7 @@ pub async fn answer(
     let (readings, common, networks) = intel.networks_for(contact);
     let mut views = Vec::new();
     for n in &networks {
-        let v = view_of(state.store(), n).await?;
-        if visible(&v, scope) {
+        if let Some(v) = scoped(view_of(state.store(), n).await?, scope) {
             views.push(v);
         }
     }
@@ -242,8 +283,7 @@ pub async fn by_id(
     let Some(n) = intel.network(&id) else {
         return Ok(None);
     };
-    let v = view_of(state.store(), &n).await?;
-    Ok(visible(&v, scope).then_some(v))
+    Ok(scoped(view_of(state.store(), &n).await?, scope))
 }
 
 /// For `patroli network --contact VALUE`: builds the index from the store (a full scan: the CLI

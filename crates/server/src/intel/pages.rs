@@ -120,6 +120,10 @@ fn network_markup(lang: Lang, v: &NetworkView, svg: &str) -> Markup {
             }
             h3 { (t(lang, "Kategori", "Categories")) }
             ul { @for c in &v.categories { li { (lang.category(c.category)) ": " (c.posts) } } }
+            @if !v.cases.is_empty() {
+                h3 { (t(lang, "Kasus terkait", "Cases touching it")) }
+                ul { @for c in &v.cases { li { a href={ "/kasus/" (c.id) } { (c.title) } " (" (c.status) ")" } } }
+            }
             h3 { (t(lang, "Wilayah", "Regions")) }
             ul { @for r in &v.regions { li { (r.region_code) " " (r.region_name.as_deref().or(regions.get(&r.province_code).map(|p| p.name.as_str())).unwrap_or("")) ": " (r.posts) } } }
         }

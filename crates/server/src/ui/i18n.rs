@@ -170,6 +170,8 @@ messages! {
     RoleInvestigator => ("penyidik", "investigator"),
     RoleViewer => ("pemantau", "viewer"),
     RolePlatform => ("platform", "platform"),
+    Networks => ("Jaringan", "Networks"),
+    Statistics => ("Statistik", "Statistics"),
     Language => ("English", "Bahasa Indonesia"),
 }
 

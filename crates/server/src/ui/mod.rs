@@ -151,6 +151,8 @@ pub(crate) fn layout(lang: Lang, title: &str, who: Option<&Principal>, content: 
                     @if let Some(p) = who {
                         nav {
                             a href="/antrian" { (lang.t(Msg::Queue)) }
+                            a href="/jaringan" { (lang.t(Msg::Networks)) }
+                            a href="/statistik/internal" { (lang.t(Msg::Statistics)) }
                             (crate::workflow::nav(lang))
                             @if p.role == Role::Admin {
                                 a href="/admin" { (lang.t(Msg::Admin)) }
