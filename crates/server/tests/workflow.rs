@@ -878,6 +878,26 @@ async fn deconfliction_story(db: Db) {
     assert_eq!(d["evidence"].as_array().unwrap().len(), before + 1);
     assert_eq!(d["evidence"][before]["note"], "confirmed finding");
     assert_eq!(d["notices"].as_array().unwrap().len(), 1);
+
+    // Bulk confirmation from the queue API freezes too.
+    let res = s
+        .post(
+            &analyst,
+            "/api/v1/verdicts",
+            json!({"post_ids": [p2], "verdict": "confirmed", "reason": "nomor sama"}),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let d = s
+        .get_json(&polri, &format!("/api/v1/cases/{polri_case}"))
+        .await;
+    let notes: Vec<&str> = d["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["note"].as_str().unwrap())
+        .collect();
+    assert_eq!(notes, ["confirmed finding"], "{notes:?}");
 }
 
 // ------------------------------------------------------------------ public pages and limits

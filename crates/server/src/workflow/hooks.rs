@@ -14,7 +14,7 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use patroli_core::{CaseId, FindingStatus, PostId};
 use patroli_store::{CaseNotice, Reupload};
 use serde_json::{Value, json};
@@ -29,9 +29,31 @@ pub async fn hooks(State(state): State<AppState>, req: Request, next: Next) -> R
     let path = req.uri().path().to_string();
     let verdict_post = verdict_target(&path);
     let is_ingest = path == "/api/v1/posts";
-    if verdict_post.is_none() && !is_ingest {
+    let is_bulk_api = path == "/api/v1/verdicts";
+    let is_bulk_page = path == "/antrian/keputusan";
+    if verdict_post.is_none() && !is_ingest && !is_bulk_api && !is_bulk_page {
         return next.run(req).await;
     }
+    // The queue page's bulk form names its posts only in the request body: read it (the CSRF guard
+    // already bounded it to 1 MiB) and hand it on unchanged.
+    let (req, bulk_form_posts) = if is_bulk_page {
+        let (parts, body) = req.into_parts();
+        let bytes = match axum::body::to_bytes(body, 1024 * 1024).await {
+            Ok(b) => b,
+            Err(_) => {
+                return crate::error::ApiError::new(crate::error::ErrorCode::PayloadTooLarge)
+                    .into_response();
+            }
+        };
+        let posts: Vec<PostId> = auth::serde_urlencoded_pairs(&bytes)
+            .into_iter()
+            .filter(|(k, _)| k == "post_id")
+            .filter_map(|(_, v)| v.parse().ok())
+            .collect();
+        (Request::from_parts(parts, Body::from(bytes)), posts)
+    } else {
+        (req, Vec::new())
+    };
     let res = next.run(req).await;
     if !(res.status().is_success() || res.status().is_redirection()) {
         return res;
@@ -40,20 +62,38 @@ pub async fn hooks(State(state): State<AppState>, req: Request, next: Next) -> R
         after_verdict(&state, post).await;
         return res;
     }
-    // Ingest: read the results to learn which posts are new or changed, then hand the body on.
+    for post in bulk_form_posts {
+        after_verdict(&state, post).await;
+    }
+    if is_bulk_page {
+        return res;
+    }
+    // Ingest and bulk verdicts: read the results to learn which posts changed, then hand the
+    // body on.
     let (parts, body) = res.into_parts();
     let bytes = match axum::body::to_bytes(body, 64 * 1024 * 1024).await {
         Ok(b) => b,
         Err(e) => {
-            tracing::warn!(error = %e, "re-upload hook could not read the ingest response");
+            tracing::warn!(error = %e, "workflow hook could not read a response");
             return Response::from_parts(parts, Body::empty());
         }
     };
-    if let Ok(Value::Array(results)) = serde_json::from_slice::<Value>(&bytes) {
-        for r in results {
-            if let Some(id) = r["post_id"].as_str().and_then(|s| s.parse::<PostId>().ok()) {
-                check_reupload(&state, id).await;
+    let value = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null);
+    let results = if is_bulk_api {
+        value["results"].as_array().cloned().unwrap_or_default()
+    } else {
+        value.as_array().cloned().unwrap_or_default()
+    };
+    for r in results {
+        let Some(id) = r["post_id"].as_str().and_then(|s| s.parse::<PostId>().ok()) else {
+            continue;
+        };
+        if is_bulk_api {
+            if r.get("verdict_id").is_some() {
+                after_verdict(&state, id).await;
             }
+        } else {
+            check_reupload(&state, id).await;
         }
     }
     Response::from_parts(parts, Body::from(bytes))
