@@ -140,7 +140,7 @@ impl Server {
     }
 
     /// A flagged drugs post stored directly, with a hand-made screening (independent of the lexicon).
-    async fn seed_flagged(&self, id: &str, region: &str, location: &str) {
+    async fn seed_flagged(&self, id: &str, region: &str, location: &str, text: &str) {
         let screening = Screening {
             flagged: true,
             score: 0.9,
@@ -158,7 +158,7 @@ impl Server {
                     post: IngestPost {
                         external_id: self.name(id),
                         account_handle: Some(self.name(id)),
-                        text: "teks uji".into(),
+                        text: text.into(),
                         location: Some(location.into()),
                         region_code: Some(region.into()),
                         ..Default::default()
@@ -419,13 +419,16 @@ async fn watchlist_story(s: Server) {
 async fn stats_story(s: Server) {
     let admin = s.token(Role::Admin, None).await;
     for i in 0..3 {
-        s.seed_flagged(&format!("kaltara{i}"), "65.71", "Kota Tarakan")
+        s.seed_flagged(&format!("kaltara{i}"), "65.71", "Kota Tarakan", "teks uji")
             .await;
     }
     for i in 0..6 {
-        s.seed_flagged(&format!("jatim{i}"), "35.78", "Surabaya")
+        s.seed_flagged(&format!("jatim{i}"), "35.78", "Surabaya", "teks uji")
             .await;
     }
+    // A post flagged again in a new version still counts once.
+    s.seed_flagged("kaltara0", "65.71", "Kota Tarakan", "teks uji, versi kedua")
+        .await;
     let (status, body) = s.get(&admin, "/api/v1/stats?by=province").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let rows = body.as_array().unwrap();
