@@ -136,6 +136,37 @@ pub(crate) mod ops {
         Ok(())
     }
 
+    pub async fn share(
+        state: &AppState,
+        who: &Principal,
+        case: &CaseRecord,
+        agency: &str,
+        reason: &str,
+    ) -> ApiResult<()> {
+        if reason.trim().is_empty() {
+            return Err(ApiError::bad_param("reason", "say why the case is shared"));
+        }
+        let agency = self::agency(state, agency).await?;
+        state
+            .store()
+            .share_case(case.id, agency, None, &who.actor)
+            .await?;
+        let detail = json!({"agency": agency, "reason": reason.trim()});
+        state
+            .store()
+            .add_case_event(case.id, &who.actor, "shared", detail.clone())
+            .await?;
+        auth::audit(
+            state,
+            &who.actor,
+            "case.share",
+            Some(format!("case:{}", case.id)),
+            detail,
+        )
+        .await;
+        Ok(())
+    }
+
     /// Resolves an agency by id or by name.
     pub async fn agency(state: &AppState, key: &str) -> ApiResult<AgencyId> {
         let store = state.store();
@@ -653,28 +684,8 @@ pub(super) async fn share(
     body: Result<Json<ShareBody>, JsonRejection>,
 ) -> ApiResult<StatusCode> {
     let Json(body) = body?;
-    if body.reason.trim().is_empty() {
-        return Err(ApiError::bad_param("reason", "say why the case is shared"));
-    }
     let case = visible_case(&state, &who, parse_id(&case_id)?).await?;
-    let agency = ops::agency(&state, &body.agency).await?;
-    state
-        .store()
-        .share_case(case.id, agency, None, &who.actor)
-        .await?;
-    let detail = json!({"agency": agency, "reason": body.reason.trim()});
-    state
-        .store()
-        .add_case_event(case.id, &who.actor, "shared", detail.clone())
-        .await?;
-    auth::audit(
-        &state,
-        &who.actor,
-        "case.share",
-        Some(format!("case:{}", case.id)),
-        detail,
-    )
-    .await;
+    ops::share(&state, &who, &case, &body.agency, &body.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

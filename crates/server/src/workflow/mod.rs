@@ -310,6 +310,7 @@ fn table() -> Vec<(&'static str, &'static str, Handler)> {
             "/kasus/{case_id}/takedown",
             post(pages::case_takedown),
         ),
+        ("POST", "/kasus/{case_id}/bagikan", post(pages::case_share)),
         ("GET", "/takedown", get(pages::takedowns_page)),
         ("GET", "/laporan", get(pages::reports_page)),
         (

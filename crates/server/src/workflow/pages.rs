@@ -508,6 +508,36 @@ pub(super) async fn case_page(
         }
         h2 { (tr(lang, "Unggahan", "Posts")) }
         ul #case-posts { @for p in &posts { li { a href={ "/posts/" (p.id) } { (p.platform) " · " (p.account_handle.as_deref().unwrap_or("—")) } " — " (p.text.chars().take(120).collect::<String>()) } } }
+        @let suspects = detail["suspects"].as_array().cloned().unwrap_or_default();
+        @let seizures = detail["seizures"].as_array().cloned().unwrap_or_default();
+        @let labs = detail["lab_tests"].as_array().cloned().unwrap_or_default();
+        @if !suspects.is_empty() {
+            h2 { (tr(lang, "Tersangka", "Suspects")) }
+            ul #suspects { @for x in &suspects { li { (x["name"].as_str().unwrap_or("")) " — " (x["role"].as_str().unwrap_or("")) } } }
+        }
+        @if !seizures.is_empty() {
+            h2 { (tr(lang, "Barang sitaan", "Seized goods")) }
+            ul #seizures { @for x in &seizures { li {
+                (x["item"].as_str().unwrap_or("")) ": " (x["quantity"]) " " (x["unit"].as_str().unwrap_or(""))
+                @if let Some(v) = x["value_rupiah"].as_i64() { " · Rp " (rupiah(v)) }
+            } } }
+        }
+        @if !labs.is_empty() {
+            h2 { (tr(lang, "Uji laboratorium", "Laboratory tests")) }
+            ul #lab-tests { @for x in &labs { li {
+                (x["lab"].as_str().unwrap_or("")) " · " (x["substance"].as_str().unwrap_or("")) " · " (x["method"].as_str().unwrap_or("")) " · " (x["tested_on"].as_str().unwrap_or(""))
+            } } }
+        }
+        h2 { (tr(lang, "Instansi", "Agencies")) }
+        ul #case-agencies { @for a in detail["agencies"].as_array().into_iter().flatten() { li { (a["name"].as_str().unwrap_or("")) } } }
+        @if may_work {
+            form #share-form method="post" action={ "/kasus/" (case.id) "/bagikan" } {
+                (csrf_input(&who))
+                input name="agency" required placeholder=(tr(lang, "nama instansi (mis. BNN)", "agency name (e.g. BNN)"));
+                input name="reason" required placeholder=(tr(lang, "alasan berbagi", "why share"));
+                button type="submit" { (tr(lang, "Bagikan kasus (tercatat di audit)", "Share the case (audited)")) }
+            }
+        }
         h2 { (tr(lang, "Bukti", "Evidence")) }
         p { (tr(lang, "Kepala rantai: ", "Chain head: ")) code #chain-head { (case.chain_head) } }
         ol #evidence { @for i in detail["evidence"].as_array().into_iter().flatten() {
@@ -568,6 +598,48 @@ pub(super) async fn case_page(
         } }
     };
     html_response(layout(lang, &case.title, Some(&who), body))
+}
+
+/// `39935000` -> `39.935.000` (Indonesian thousands separator).
+fn rupiah(v: i64) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(c);
+    }
+    if v < 0 { format!("-{out}") } else { out }
+}
+
+#[derive(Deserialize)]
+pub(super) struct ShareForm {
+    agency: String,
+    reason: String,
+}
+
+pub(super) async fn case_share(
+    State(state): State<AppState>,
+    Extension(lang): Extension<Lang>,
+    who: PageAuthed<CaseWork>,
+    Path(case_id): Path<String>,
+    form: Result<Form<ShareForm>, FormRejection>,
+) -> Response {
+    let Form(f) = match form {
+        Ok(f) => f,
+        Err(e) => return form_error(lang, e),
+    };
+    let result = async {
+        let case = visible_case(&state, &who, parse_id(&case_id)?).await?;
+        super::cases::ops::share(&state, &who, &case, &f.agency, &f.reason).await?;
+        Ok::<_, ApiError>(case)
+    }
+    .await;
+    match result {
+        Ok(c) => Redirect::to(&format!("/kasus/{}", c.id)).into_response(),
+        Err(e) => page_error(lang, e),
+    }
 }
 
 #[derive(Deserialize)]
@@ -856,5 +928,16 @@ pub(super) async fn report_link(
     match result {
         Ok(()) => Redirect::to("/laporan").into_response(),
         Err(e) => page_error(lang, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rupiah_groups_thousands() {
+        assert_eq!(super::rupiah(59_902_500), "59.902.500");
+        assert_eq!(super::rupiah(500), "500");
+        assert_eq!(super::rupiah(1_000), "1.000");
+        assert_eq!(super::rupiah(-1_000), "-1.000");
     }
 }
