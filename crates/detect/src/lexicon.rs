@@ -251,7 +251,7 @@ impl Lexicon {
     }
 
     fn add_doc(&mut self, file: &str, doc: FileDoc) {
-        let _ = doc.description;
+        // `description` is for people reading the file; nothing to keep.
         if !self.versions.contains(&doc.version) {
             self.versions.push(doc.version.clone());
         }
@@ -433,7 +433,6 @@ impl Lexicon {
             );
         }
         for b in &self.boosts {
-            let cats = context_categories(&b.rule, b.category);
             let mut local = HashSet::new();
             for v in &b.rule.variants {
                 let n = norm.normalize(v).text;
@@ -444,7 +443,6 @@ impl Lexicon {
                     });
                 }
             }
-            let _ = cats;
         }
         let mut keys: Vec<&String> = seen.keys().collect();
         keys.sort();

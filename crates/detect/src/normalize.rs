@@ -303,8 +303,7 @@ fn emoji_letter(c: char) -> Option<char> {
 
 /// Fold each original char into zero or more units; separators become ' '.
 fn fold_chars(input: &str, units: &mut Vec<Unit>) {
-    let mut iter = input.char_indices().peekable();
-    while let Some((at, ch)) = iter.next() {
+    for (at, ch) in input.char_indices() {
         let start = at as u32;
         let end = (at + ch.len_utf8()) as u32;
         if ch.is_ascii() {
@@ -356,7 +355,6 @@ fn fold_chars(input: &str, units: &mut Vec<Unit>) {
             // Whatever it was (a lone combining mark), keep it as a separator so words do not glue.
             units.push(Unit { c: ' ', start, end });
         }
-        let _ = iter.peek();
     }
 }
 

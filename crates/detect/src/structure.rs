@@ -144,15 +144,8 @@ pub(crate) fn scan(text: &str, out: &mut Vec<(Signal, usize, usize)>) {
         if PAY.iter().any(|p| w.starts_with(p)) {
             // Look at the next few words for an amount.
             let end = (i + 7).min(toks.len());
-            let mut j = i + 1;
-            while j < end {
-                let x = word(j);
-                if let Some(e) = high_amount(&toks, text, j) {
-                    out.push((Signal::HighPay, toks[i].0, e));
-                    break;
-                }
-                let _ = x;
-                j += 1;
+            if let Some(e) = (i + 1..end).find_map(|j| high_amount(&toks, text, j)) {
+                out.push((Signal::HighPay, toks[i].0, e));
             }
         }
     }
