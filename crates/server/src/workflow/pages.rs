@@ -122,7 +122,7 @@ fn report_form_markup(
             "Laporan Anda dibaca petugas. Identitas dan kontak Anda dienkripsi dan hanya dapat dilihat penyidik yang menangani laporan. Anda boleh melapor tanpa nama.",
             "Officers read your report. Your identity and contact are encrypted and only the investigator handling the report can see them. You may report anonymously.")) }
         @if let Some(e) = error { p.error #report-error { (e) } }
-        form #report-form method="post" action="/lapor" {
+        form.login #report-form method="post" action="/lapor" {
             input type="hidden" name=(PUBLIC_CSRF_FIELD) value=(token);
             @if let Some(p) = who { (csrf_input(p)) }
             label { (tr(lang, "Tautan unggahan", "Link to the post")) input #link type="url" name="link" maxlength="2000"; }
@@ -273,7 +273,7 @@ fn check_form_markup(lang: Lang, who: Option<&Principal>, text: &str) -> Markup 
         p { (tr(lang,
             "Tempel teks lowongan kerja atau penawaran produk. Kami tunjukkan tanda bahaya yang ditemukan. Teks tidak disimpan kecuali Anda memilih melaporkannya.",
             "Paste a job advert or product offer. We show the warning signs found. The text is not stored unless you choose to report it.")) }
-        form #check-form method="post" action="/cek" {
+        form.login #check-form method="post" action="/cek" {
             @if let Some(p) = who { (csrf_input(p)) }
             textarea #check-text name="text" rows="8" maxlength="10000" { (text) }
             button #check-submit type="submit" { (tr(lang, "Periksa", "Check")) }
@@ -395,7 +395,7 @@ pub(super) async fn cases_page(
         }
         @if may_work {
             h2 { (tr(lang, "Buka kasus baru", "Open a new case")) }
-            form #case-form method="post" action="/kasus" {
+            form.admin #case-form method="post" action="/kasus" {
                 (csrf_input(&who))
                 label { (tr(lang, "Judul", "Title")) input #case-title name="title" required maxlength="200"; }
                 label { (tr(lang, "Kategori", "Category")) select #case-category name="category" required { (category_options(lang, None)) } }
@@ -531,7 +531,7 @@ pub(super) async fn case_page(
         h2 { (tr(lang, "Instansi", "Agencies")) }
         ul #case-agencies { @for a in detail["agencies"].as_array().into_iter().flatten() { li { (a["name"].as_str().unwrap_or("")) } } }
         @if may_work {
-            form #share-form method="post" action={ "/kasus/" (case.id) "/bagikan" } {
+            form.admin #share-form method="post" action={ "/kasus/" (case.id) "/bagikan" } {
                 (csrf_input(&who))
                 input name="agency" required placeholder=(tr(lang, "nama instansi (mis. BNN)", "agency name (e.g. BNN)"));
                 input name="reason" required placeholder=(tr(lang, "alasan berbagi", "why share"));
@@ -546,7 +546,7 @@ pub(super) async fn case_page(
         } }
         p { a.button #export-evidence href={ "/api/v1/cases/" (case.id) "/evidence.zip" } { (tr(lang, "Ekspor paket bukti (.zip)", "Export evidence package (.zip)")) } }
         @if may_work {
-            form #capture-form method="post" action={ "/kasus/" (case.id) "/bukti" } {
+            form.admin #capture-form method="post" action={ "/kasus/" (case.id) "/bukti" } {
                 (csrf_input(&who))
                 input type="text" name="note" placeholder=(tr(lang, "catatan", "note")) maxlength="500";
                 button #capture-evidence type="submit" { (tr(lang, "Bekukan bukti unggahan sekarang", "Freeze the posts as evidence now")) }
@@ -558,7 +558,7 @@ pub(super) async fn case_page(
             @if is_overdue(t.status, t.due_at, now) { " " strong.overdue { (tr(lang, "TERLAMBAT", "OVERDUE")) } }
         } } }
         @if may_work && !posts.is_empty() {
-            form #takedown-form method="post" action={ "/kasus/" (case.id) "/takedown" } {
+            form.admin #takedown-form method="post" action={ "/kasus/" (case.id) "/takedown" } {
                 (csrf_input(&who))
                 label { (tr(lang, "Urgensi", "Urgency")) select #takedown-urgency name="urgency" {
                     option value="normal" { (tr(lang, "biasa (24 jam)", "normal (24 hours)")) }
@@ -572,7 +572,7 @@ pub(super) async fn case_page(
         }
         @if may_work && !case.state.allowed_actions().is_empty() {
             h2 { (tr(lang, "Status kasus", "Case status")) }
-            form #status-form method="post" action={ "/kasus/" (case.id) "/status" } {
+            form.admin #status-form method="post" action={ "/kasus/" (case.id) "/status" } {
                 (csrf_input(&who))
                 select name="action" { @for a in case.state.allowed_actions() { option value=(a) { (a) } } }
                 select name="outcome" { option value="" { "—" } @for o in CaseOutcome::ALL { option value=(o.as_str()) { (o.as_str()) } } }
@@ -587,7 +587,7 @@ pub(super) async fn case_page(
         }
         h2 { (tr(lang, "Linimasa", "Timeline")) }
         @if may_work {
-            form #note-form method="post" action={ "/kasus/" (case.id) "/catatan" } {
+            form.admin #note-form method="post" action={ "/kasus/" (case.id) "/catatan" } {
                 (csrf_input(&who))
                 input #note-text name="text" required maxlength="5000";
                 button type="submit" { (tr(lang, "Tambah catatan", "Add note")) }
