@@ -1100,3 +1100,67 @@ fn base64_encode(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+// ------------------------------------------------------------------ concurrent captures
+
+on_both!(
+    concurrent_capture_story,
+    concurrent_capture_sqlite,
+    concurrent_capture_postgres
+);
+async fn concurrent_capture_story(db: Db) {
+    let Some(s) = start(db).await else {
+        return;
+    };
+    let (_, inv) = s
+        .user("penyidik", Role::Investigator, AgencyKind::Bpom)
+        .await;
+    let p = s.seed("c1", "penjual", "Pil koplo ready, WA {phone}").await;
+    let res = s
+        .post(
+            &inv,
+            "/api/v1/cases",
+            json!({"title": "Serentak", "category": "drugs", "post_ids": [p]}),
+        )
+        .await;
+    let case_id = res.json::<Value>().await.unwrap()["case_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Eight captures at once must queue into one unbroken chain, never fork it.
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let http = s.http.clone();
+        let url = s.url(&format!("/api/v1/cases/{case_id}/evidence"));
+        let inv = inv.clone();
+        tasks.push(tokio::spawn(async move {
+            http.post(url)
+                .bearer_auth(inv)
+                .json(&json!({"note": format!("tangkapan {i}"), "attachments": [
+                    {"name": format!("layar-{i}.txt"), "content_base64": base64_encode(format!("bukti {i}").as_bytes())}
+                ]}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::CREATED);
+    }
+    let zip = s
+        .get(&inv, &format!("/api/v1/cases/{case_id}/evidence.zip"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let report = verify_package(&zip).expect("the chain verifies");
+    assert_eq!(report.items, 8);
+    let seqs: Vec<u64> = s.get_json(&inv, &format!("/api/v1/cases/{case_id}")).await["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, (1..=8).collect::<Vec<u64>>());
+}
