@@ -331,6 +331,8 @@ pub trait CaseStore: Send + Sync {
         reason: &str,
         at: OffsetDateTime,
     ) -> Result<()>;
+    /// Whether any request was ever answered `taken_down` (lets ingest skip the re-upload check).
+    async fn any_taken_down(&self) -> Result<bool>;
     /// Marks of taken-down content equal to one of `(kind, value)`.
     async fn find_takedown_marks(&self, marks: &[(String, String)]) -> Result<Vec<MarkMatch>>;
     async fn record_reupload(&self, r: &Reupload) -> Result<()>;
@@ -1204,6 +1206,17 @@ impl<B: Send + Sync + 'static> CaseStore for SqlStore<B> {
             return Err(StoreError::NotFound { what: "takedown" });
         }
         Ok(())
+    }
+
+    async fn any_taken_down(&self) -> Result<bool> {
+        Ok(self
+            .db
+            .opt(
+                "SELECT id FROM takedowns WHERE status = 'taken_down' LIMIT 1",
+                vec![],
+            )
+            .await?
+            .is_some())
     }
 
     async fn find_takedown_marks(&self, marks: &[(String, String)]) -> Result<Vec<MarkMatch>> {

@@ -79,11 +79,19 @@ pub async fn hooks(State(state): State<AppState>, req: Request, next: Next) -> R
         }
     };
     let value = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null);
-    let results = if is_bulk_api {
+    let mut results = if is_bulk_api {
         value["results"].as_array().cloned().unwrap_or_default()
     } else {
         value.as_array().cloned().unwrap_or_default()
     };
+    if is_ingest {
+        // Only new content can be a re-upload, and only once something was taken down: keeps
+        // the hook to one cheap query per batch in the common case.
+        results.retain(|r| r["status"] != "unchanged");
+        if results.is_empty() || !state.store().any_taken_down().await.unwrap_or(true) {
+            results.clear();
+        }
+    }
     for r in results {
         let Some(id) = r["post_id"].as_str().and_then(|s| s.parse::<PostId>().ok()) else {
             continue;
