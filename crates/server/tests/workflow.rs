@@ -1062,6 +1062,32 @@ async fn public_story(db: Db) {
             .channel,
         "whatsapp"
     );
+    // ...and from the reports page.
+    let marker = format!("laporan telepon {}", s.tag);
+    let res = s
+        .http
+        .post(s.url("/laporan"))
+        .bearer_auth(&op)
+        .form(&[
+            ("channel", "call_centre"),
+            ("text", marker.as_str()),
+            ("contact_phone", "0811222333"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_redirection(), "{}", res.status());
+    let entered = s
+        .store
+        .list_reports(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.text == marker)
+        .expect("entered report stored");
+    assert_eq!(entered.channel, "call_centre");
+    assert!(entered.has_contact);
+    assert!(entered.entered_by.as_deref().unwrap().starts_with("user:"));
     let res = s
         .http
         .post(s.url("/api/v1/reports/intake"))

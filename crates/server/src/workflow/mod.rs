@@ -313,6 +313,7 @@ fn table() -> Vec<(&'static str, &'static str, Handler)> {
         ("POST", "/kasus/{case_id}/bagikan", post(pages::case_share)),
         ("GET", "/takedown", get(pages::takedowns_page)),
         ("GET", "/laporan", get(pages::reports_page)),
+        ("POST", "/laporan", post(pages::report_intake)),
         (
             "POST",
             "/laporan/{tracking_code}/tautkan",

@@ -871,6 +871,21 @@ pub(super) async fn reports_page(
     let may_work = <CaseWork as Permission>::allows(who.role);
     let body = html! {
         h1 { (tr(lang, "Laporan masyarakat", "Public reports")) }
+        @if may_work {
+            h2 { (tr(lang, "Catat laporan dari saluran lain", "Record a report from another channel")) }
+            form.admin #intake-form method="post" action="/laporan" {
+                (csrf_input(&who))
+                label { (tr(lang, "Saluran", "Channel")) select name="channel" {
+                    @for c in super::reports::CHANNELS.iter().filter(|c| **c != "web") { option value=(c) { (c) } }
+                } }
+                label { (tr(lang, "Tautan", "Link")) input name="link" type="url" maxlength="2000"; }
+                label { (tr(lang, "Isi laporan", "Report")) input name="text" maxlength="10000"; }
+                label { (tr(lang, "Telepon/akun terlapor", "Reported phone/account")) input name="phone_or_account" maxlength="200"; }
+                label { (tr(lang, "Kode wilayah", "Region code")) input name="region_code" maxlength="20"; }
+                label { (tr(lang, "Kontak pelapor (opsional)", "Reporter's contact (optional)")) input name="contact_phone" maxlength="50"; }
+                button type="submit" { (tr(lang, "Simpan", "Save")) }
+            }
+        }
         table #reports {
             thead { tr { th { (tr(lang, "Kode", "Code")) } th { (tr(lang, "Saluran", "Channel")) } th { "Status" } th { (tr(lang, "Isi", "Content")) } th { (tr(lang, "Tautkan ke unggahan", "Link to a post")) } } }
             tbody { @for r in &items { tr.report data-code=(r.tracking_code) {
@@ -899,6 +914,53 @@ pub(super) async fn reports_page(
         Some(&who),
         body,
     ))
+}
+
+#[derive(Deserialize)]
+pub(super) struct IntakeForm {
+    channel: String,
+    #[serde(default)]
+    link: String,
+    #[serde(default)]
+    text: String,
+    #[serde(default)]
+    phone_or_account: String,
+    #[serde(default)]
+    region_code: String,
+    #[serde(default)]
+    contact_phone: String,
+}
+
+/// An operator records a report received by phone, chat, SMS, e-mail or the call centre.
+pub(super) async fn report_intake(
+    State(state): State<AppState>,
+    Extension(lang): Extension<Lang>,
+    Extension(wf): Wf,
+    who: PageAuthed<CaseWork>,
+    form: Result<Form<IntakeForm>, FormRejection>,
+) -> Response {
+    let Form(f) = match form {
+        Ok(f) => f,
+        Err(e) => return form_error(lang, e),
+    };
+    let contact = non_empty(f.contact_phone).map(|phone| ReporterContact {
+        phone: Some(phone),
+        ..Default::default()
+    });
+    let body = ReportBody {
+        link: non_empty(f.link),
+        text: non_empty(f.text),
+        phone_or_account: non_empty(f.phone_or_account),
+        category: None,
+        region_code: non_empty(f.region_code),
+        contact,
+        anonymous: false,
+        channel: None,
+    };
+    match report_ops::file(&state, &wf, body, f.channel.trim(), Some(&who.actor)).await {
+        Ok(_) => Redirect::to("/laporan").into_response(),
+        Err(e) => page_error(lang, e),
+    }
 }
 
 #[derive(Deserialize)]
