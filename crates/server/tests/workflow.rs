@@ -1190,3 +1190,104 @@ async fn concurrent_capture_story(db: Db) {
         .collect();
     assert_eq!(seqs, (1..=8).collect::<Vec<u64>>());
 }
+
+// ------------------------------------------------------------------ webhooks
+
+/// The workflow routes alone with a webhook for the shop platform pointing at a listener of this
+/// test (loopback, allowed explicitly): a new request arrives there signed with HMAC-SHA256.
+#[tokio::test]
+async fn takedown_webhook_is_signed() {
+    use patroli_server::workflow::{WebhookTarget, WorkflowConfig, routes_with};
+    use sha2::{Digest, Sha256};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let Some(s) = start(Db::Sqlite).await else {
+        return;
+    };
+    let (_, inv) = s
+        .user("penyidik", Role::Investigator, AgencyKind::Bpom)
+        .await;
+    let p = s.seed("w1", "penjual", "Pil koplo ready, WA {phone}").await;
+
+    let hook = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!(
+        "http://127.0.0.1:{}/patroli",
+        hook.local_addr().unwrap().port()
+    );
+    let config = WorkflowConfig::new(patroli_core::crypto::SealingKey::from_bytes([9; 32]))
+        .with_webhook(
+            &s.name("toko"),
+            WebhookTarget {
+                url: hook_url,
+                secret: "rahasia-platform".into(),
+            },
+        )
+        .with_private_webhooks(true);
+    let state = AppState::new(
+        s.store.clone(),
+        Arc::new(Engine::builtin()),
+        ServerConfig::default(),
+    );
+    let app = routes_with(config).with_state(state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let res = s
+        .http
+        .post(format!("{base}/api/v1/takedowns"))
+        .bearer_auth(&inv)
+        .json(&json!({"post_ids": [p], "legal_basis": "pp-71-2019"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let takedown_id = res.json::<Value>().await.unwrap()["takedown_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Receive the delivery and acknowledge it.
+    let (mut conn, _) = hook.accept().await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let body = loop {
+        let n = conn.read(&mut buf).await.unwrap();
+        assert!(n > 0, "connection closed before the body arrived");
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let len: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("Content-Length: "))
+                .unwrap()
+                .parse()
+                .unwrap();
+            if body.len() >= len {
+                break (head.to_string(), body[..len].to_string());
+            }
+        }
+    };
+    conn.write_all(b"HTTP/1.1 204 No Content\r\n\r\n")
+        .await
+        .unwrap();
+    let (head, body) = body;
+    assert!(head.starts_with("POST /patroli HTTP/1.1"), "{head}");
+    let payload: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(payload["event"], "takedown.requested");
+    assert_eq!(payload["takedown_id"], takedown_id.as_str());
+    // HMAC-SHA256 computed here from its definition (RFC 2104), independently of the server.
+    let key = b"rahasia-platform";
+    let mut block = [0u8; 64];
+    block[..key.len()].copy_from_slice(key);
+    let inner = Sha256::new()
+        .chain_update(block.map(|b| b ^ 0x36))
+        .chain_update(body.as_bytes())
+        .finalize();
+    let mac = Sha256::new()
+        .chain_update(block.map(|b| b ^ 0x5c))
+        .chain_update(inner)
+        .finalize();
+    let expected = format!("X-Patroli-Signature: sha256={}", hex::encode(mac));
+    assert!(head.lines().any(|l| l == expected), "{head}");
+}
