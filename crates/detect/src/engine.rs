@@ -112,7 +112,7 @@ impl Engine {
                     .collect()
             })
             .collect();
-        let version = lexicon.version();
+        let version = lexicon.version().to_string();
         Ok(Engine {
             lexicon,
             version,

@@ -209,6 +209,8 @@ pub struct Sourced<T> {
 #[derive(Debug, Clone, Default)]
 pub struct Lexicon {
     versions: Vec<String>,
+    /// `versions` joined with `+`, kept so `version()` can hand out a `&str`.
+    version: String,
     pub(crate) terms: Vec<Sourced<TermRule>>,
     pub(crate) boosts: Vec<Sourced<ContextRule>>,
     pub(crate) dampens: Vec<Sourced<ContextRule>>,
@@ -255,6 +257,7 @@ impl Lexicon {
         if !self.versions.contains(&doc.version) {
             self.versions.push(doc.version.clone());
         }
+        self.version = self.versions.join("+");
         let cat = doc.category;
         for t in doc.term {
             let c = t.category.or(cat);
@@ -344,14 +347,15 @@ impl Lexicon {
                 self.versions.push(v);
             }
         }
+        self.version = self.versions.join("+");
     }
 
     /// The lexicon version: the files' versions joined with `+` (built-in first, overrides after).
-    pub fn version(&self) -> String {
-        if self.versions.is_empty() {
-            "0".to_string()
+    pub fn version(&self) -> &str {
+        if self.version.is_empty() {
+            "0"
         } else {
-            self.versions.join("+")
+            &self.version
         }
     }
 
