@@ -369,18 +369,25 @@ impl Sql {
 /// limits (SQLite 32,766, PostgreSQL 65,535) and the statement text reusable across batches.
 pub(crate) const ROWS_PER_INSERT: usize = 250;
 
-/// `INSERT INTO table (cols) VALUES (...), (...)` for many rows, in chunks. `suffix` follows each
-/// statement (e.g. an `ON CONFLICT` clause).
+/// Inserts many rows: `head` is `INSERT INTO table (cols)`, `suffix` follows (e.g. `ON CONFLICT`).
+/// SQLite gets multi-row `VALUES` in chunks. PostgreSQL gets one `INSERT ... SELECT FROM UNNEST`
+/// with one array per column: a handful of parameters however many rows, so parsing and planning
+/// stay trivial (multi-row VALUES with thousands of parameters made it plan for milliseconds).
 pub(crate) async fn insert_rows(
     tx: &mut Tx,
     head: &str,
     rows: Vec<Vec<Arg>>,
     suffix: &str,
 ) -> Result<()> {
-    let pg = tx.is_pg();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if tx.is_pg() {
+        return insert_rows_unnest(tx, head, rows, suffix).await;
+    }
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let mut q = Sql::new(pg, head);
+        let mut q = Sql::new(false, head);
         q.push(" VALUES ");
         for (i, row) in rows.by_ref().take(ROWS_PER_INSERT).enumerate() {
             if i > 0 {
@@ -398,5 +405,116 @@ pub(crate) async fn insert_rows(
         q.push(suffix);
         tx.exec(&q.text, q.args).await?;
     }
+    Ok(())
+}
+
+/// One column of an UNNEST insert.
+enum Column {
+    Uuid(Vec<Option<Uuid>>),
+    Text(Vec<Option<String>>),
+    Int(Vec<Option<i64>>),
+    Real(Vec<Option<f64>>),
+    Bool(Vec<bool>),
+    Time(Vec<Option<OffsetDateTime>>),
+    Json(Vec<String>),
+}
+
+impl Column {
+    fn for_arg(a: &Arg, n: usize) -> Column {
+        match a {
+            Arg::Uuid(_) => Column::Uuid(Vec::with_capacity(n)),
+            Arg::Text(_) => Column::Text(Vec::with_capacity(n)),
+            Arg::Int(_) => Column::Int(Vec::with_capacity(n)),
+            Arg::Real(_) => Column::Real(Vec::with_capacity(n)),
+            Arg::Bool(_) => Column::Bool(Vec::with_capacity(n)),
+            Arg::Time(_) => Column::Time(Vec::with_capacity(n)),
+            Arg::Json(_) => Column::Json(Vec::with_capacity(n)),
+        }
+    }
+
+    fn push(&mut self, a: Arg) -> Result<()> {
+        match (self, a) {
+            (Column::Uuid(v), Arg::Uuid(x)) => v.push(x),
+            (Column::Text(v), Arg::Text(x)) => v.push(x),
+            (Column::Int(v), Arg::Int(x)) => v.push(x),
+            (Column::Real(v), Arg::Real(x)) => v.push(x),
+            (Column::Bool(v), Arg::Bool(x)) => v.push(x),
+            (Column::Time(v), Arg::Time(x)) => v.push(x.map(patroli_core::audit::truncate_time)),
+            (Column::Json(v), Arg::Json(x)) => v.push(x),
+            _ => {
+                return Err(StoreError::Invalid(
+                    "rows of one insert disagree on a column's type".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The array type to cast the parameter to, and the element cast in the select list.
+    fn sql_types(&self) -> (&'static str, &'static str) {
+        match self {
+            Column::Uuid(_) => ("uuid[]", ""),
+            Column::Text(_) => ("text[]", ""),
+            Column::Int(_) => ("int8[]", ""),
+            Column::Real(_) => ("float8[]", ""),
+            Column::Bool(_) => ("bool[]", ""),
+            Column::Time(_) => ("timestamptz[]", ""),
+            Column::Json(_) => ("text[]", "::jsonb"),
+        }
+    }
+
+    fn bind(self, q: PgQuery) -> PgQuery {
+        match self {
+            Column::Uuid(v) => q.bind(v),
+            Column::Text(v) => q.bind(v),
+            Column::Int(v) => q.bind(v),
+            Column::Real(v) => q.bind(v),
+            Column::Bool(v) => q.bind(v),
+            Column::Time(v) => q.bind(v),
+            Column::Json(v) => q.bind(v),
+        }
+    }
+}
+
+async fn insert_rows_unnest(
+    tx: &mut Tx,
+    head: &str,
+    rows: Vec<Vec<Arg>>,
+    suffix: &str,
+) -> Result<()> {
+    let Tx::P(t) = tx else {
+        return Err(StoreError::Invalid("UNNEST insert needs PostgreSQL".into()));
+    };
+    let n = rows.len();
+    let mut columns: Vec<Column> = rows[0].iter().map(|a| Column::for_arg(a, n)).collect();
+    for row in rows {
+        if row.len() != columns.len() {
+            return Err(StoreError::Invalid(
+                "rows of one insert differ in length".into(),
+            ));
+        }
+        for (c, a) in columns.iter_mut().zip(row) {
+            c.push(a)?;
+        }
+    }
+    let mut select = Vec::with_capacity(columns.len());
+    let mut arrays = Vec::with_capacity(columns.len());
+    for (i, c) in columns.iter().enumerate() {
+        let (array, cast) = c.sql_types();
+        select.push(format!("c{i}{cast}"));
+        arrays.push(format!("${}::{array}", i + 1));
+    }
+    let names: Vec<String> = (0..columns.len()).map(|i| format!("c{i}")).collect();
+    let sql = format!(
+        "{head} SELECT {} FROM UNNEST({}) AS u({}){suffix}",
+        select.join(", "),
+        arrays.join(", "),
+        names.join(", ")
+    );
+    let mut q: PgQuery = sqlx::query(AssertSqlSafe(sql));
+    for c in columns {
+        q = c.bind(q);
+    }
+    q.execute(&mut **t).await?;
     Ok(())
 }
