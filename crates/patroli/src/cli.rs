@@ -4,7 +4,7 @@
 //! export) are added to [`Command`] by the engineer wiring those crates; each gets its own module and
 //! one arm in [`dispatch`], nothing else here needs to change.
 
-use crate::{Outcome, check, demo, eval, lexicon, scan};
+use crate::{Outcome, check, demo, eval, lexicon, scan, service};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -36,8 +36,26 @@ pub enum Command {
     /// Work with lexicons.
     #[command(subcommand)]
     Lexicon(lexicon::LexiconCommand),
-    /// Scan the bundled sample and show a summary and a few explained findings.
+    /// Scan the bundled sample, then load it into a demo server with demo users and start it.
     Demo(demo::DemoArgs),
+    /// Run the Patroli server (API, review UI) on a data directory or PostgreSQL.
+    Serve(service::ServeArgs),
+    /// Screen and store posts from a JSON Lines file through the same path as the ingest API.
+    Import(service::ImportArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(service::UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(service::TokenCommand),
+    /// Check the hash-chained audit log.
+    #[command(subcommand)]
+    Audit(service::AuditCommand),
+    /// Show the account network(s) holding a contact value (same JSON as the API).
+    Network(service::NetworkArgs),
+    /// Work with exported evidence packages.
+    #[command(subcommand)]
+    Evidence(service::EvidenceCommand),
 }
 
 /// Flags every screening subcommand shares.
@@ -81,6 +99,13 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Eval(args) => eval::run(args),
         Command::Lexicon(cmd) => lexicon::run(cmd),
         Command::Demo(args) => demo::run(args),
+        Command::Serve(args) => service::serve(args),
+        Command::Import(args) => service::import(args),
+        Command::User(cmd) => service::user(cmd),
+        Command::Token(cmd) => service::token(cmd),
+        Command::Audit(cmd) => service::audit(cmd),
+        Command::Network(args) => service::network(args),
+        Command::Evidence(cmd) => service::evidence(cmd),
     }
 }
 

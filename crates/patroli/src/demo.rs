@@ -1,5 +1,7 @@
 //! `patroli demo`: the one-command tour. Scans a sample compiled into the binary, prints a summary
-//! table (posts, flagged per category) and explains the three strongest findings.
+//! table (posts, flagged per category) and explains the three strongest findings; then (unless
+//! `--no-serve`) creates a demo data directory, loads the sample through the ingest path, creates
+//! demo users and starts the server, printing the URL and the log-ins.
 //!
 //! The sample is `samples/demo.jsonl`, compiled in, so the demo runs anywhere without files. Its
 //! posts carry labels, so the summary shows expected next to flagged counts.
@@ -27,7 +29,26 @@ pub struct DemoArgs {
     pub color: ColorChoice,
     #[command(flatten)]
     pub engine: EngineArgs,
+    /// Only scan and explain; do not start the demo server.
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Data directory of the demo server (SQLite). Reused when it exists.
+    #[arg(long, value_name = "DIR", default_value = "patroli-demo")]
+    pub data: std::path::PathBuf,
+    /// Address of the demo server.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
 }
+
+/// Demo log-ins: (user name, role, agency, region scope). The password is printed at start; the
+/// demo binds to localhost by default and is not for real data.
+const DEMO_USERS: &[(&str, &str, &str, Option<&str>)] = &[
+    ("admin", "admin", "BPOM", None),
+    ("analis", "analyst", "BPOM", None),
+    ("analis.kaltara", "analyst", "BPOM", Some("65")),
+    ("penyidik", "investigator", "POLRI", None),
+];
+const DEMO_PASSWORD: &str = "patroli-demo-2026";
 
 pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
     let engine = build_engine(&args.engine)?;
@@ -67,7 +88,99 @@ pub fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
             explain(&post.text, post.title.as_deref(), screening, color)
         )?;
     }
+    drop(out);
+    if args.no_serve {
+        return Ok(tally.outcome());
+    }
+    serve_demo(&args, engine)?;
     Ok(tally.outcome())
+}
+
+/// Load the sample into a demo data directory through the ingest path and serve it.
+fn serve_demo(args: &DemoArgs, engine: patroli_detect::Engine) -> anyhow::Result<()> {
+    use crate::service::{StoreArgs, app_state};
+    use anyhow::Context;
+    let store_args = StoreArgs {
+        data: args.data.clone(),
+        database: None,
+    };
+    let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    rt.block_on(async move {
+        let store = store_args.open().await?;
+        let state = app_state(store, std::sync::Arc::new(engine), &args.data)?;
+        let who = patroli_server::auth::Principal {
+            actor: "cli:demo".into(),
+            name: "cli demo".into(),
+            role: patroli_core::Role::Admin,
+            user_id: None,
+            platform: None,
+            scope: None,
+            csrf: None,
+        };
+        for (username, role, agency, region) in DEMO_USERS {
+            if state
+                .store()
+                .get_user_by_username(username)
+                .await?
+                .is_some()
+            {
+                continue;
+            }
+            patroli_server::ops::create_user(
+                &state,
+                &who,
+                patroli_server::CreateUserBody {
+                    username: username.to_string(),
+                    password: DEMO_PASSWORD.into(),
+                    role: role.to_string(),
+                    agency: agency.to_string(),
+                    region: region.map(str::to_string),
+                },
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot create demo user {username}: {}", e.message))?;
+        }
+        let posts: Vec<serde_json::Value> = SAMPLE
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(serde_json::from_str)
+            .collect::<Result<_, _>>()
+            .context("the bundled sample is not valid JSON Lines")?;
+        let answers = patroli_server::ops::ingest(&state, &who, posts)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot load the sample: {}", e.message))?;
+        let flagged = answers.iter().filter(|a| a["flagged"] == true).count();
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {} (try --listen 127.0.0.1:0)",
+                    args.listen
+                )
+            })?;
+        let addr = listener.local_addr()?;
+        println!(
+            "\nDemo server: {} posts loaded into {} ({flagged} flagged).",
+            answers.len(),
+            args.data.display()
+        );
+        println!("Open http://{addr}/ and log in (password for all: {DEMO_PASSWORD}):");
+        for (username, role, agency, region) in DEMO_USERS {
+            println!(
+                "  {username:<16} {role:<13} {agency:<6} {}",
+                region
+                    .map(|r| format!("region {r}"))
+                    .unwrap_or_else(|| "national".into())
+            );
+        }
+        println!("Public pages: http://{addr}/lapor  http://{addr}/cek  http://{addr}/statistik");
+        println!("Ctrl-C stops the server.");
+        patroli_server::serve_with_shutdown(listener, state, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("server stopped")
+    })
 }
 
 fn summary(results: &[(InputPost, Screening)], tally: &Tally) -> String {

@@ -14,6 +14,7 @@ pub mod explain;
 pub mod input;
 pub mod lexicon;
 pub mod scan;
+pub mod service;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -498,7 +498,7 @@ fn builtin_lexicon_checks_clean() {
 
 #[test]
 fn demo_prints_a_summary_table() {
-    let out = run(&["demo"]);
+    let out = run(&["demo", "--no-serve"]);
     assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(&out));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("posts scanned"));

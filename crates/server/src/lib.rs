@@ -32,6 +32,7 @@ use std::time::Duration;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use api::route_table;
+pub use api::{CreateTokenBody, CreateUserBody, ops};
 pub use error::{ApiError, ErrorCode};
 pub use secrets::{hash_password, new_api_token, verify_password};
 
@@ -54,6 +55,9 @@ pub struct ServerConfig {
     pub max_ingest_bytes: usize,
     /// Take the client address for rate limiting from `X-Forwarded-For` (only behind a proxy you run).
     pub trust_forwarded_for: bool,
+    /// Workflow settings (report sealing key, takedown deadlines, webhooks). `None` falls back to
+    /// [`workflow::WorkflowConfig::from_env`].
+    pub workflow: Option<workflow::WorkflowConfig>,
 }
 
 impl Default for ServerConfig {
@@ -65,6 +69,7 @@ impl Default for ServerConfig {
             max_batch_posts: 5_000,
             max_ingest_bytes: 64 * 1024 * 1024,
             trust_forwarded_for: false,
+            workflow: None,
         }
     }
 }
@@ -82,6 +87,11 @@ impl ServerConfig {
 
     pub fn with_cookie_secure(mut self, secure: bool) -> Self {
         self.cookie_secure = secure;
+        self
+    }
+
+    pub fn with_workflow(mut self, workflow: workflow::WorkflowConfig) -> Self {
+        self.workflow = Some(workflow);
         self
     }
 
@@ -103,8 +113,8 @@ struct Inner {
     config: ServerConfig,
     login_limiter: ratelimit::RateLimiter,
     metrics: metrics::Metrics,
-    intel: intel::IntelState,
     token_cache: auth::TokenCache,
+    intel: intel::IntelState,
     /// Started on first use, so `AppState::new` works outside a runtime.
     ingest_queue: std::sync::OnceLock<tokio::sync::mpsc::Sender<ingest::Job>>,
 }
@@ -120,8 +130,8 @@ impl AppState {
                 config,
                 login_limiter,
                 metrics: metrics::Metrics::default(),
-                intel: intel::IntelState::default(),
                 token_cache: auth::TokenCache::default(),
+                intel: intel::IntelState::default(),
                 ingest_queue: std::sync::OnceLock::new(),
             }),
         }
@@ -154,13 +164,13 @@ impl AppState {
         })
     }
 
-    pub(crate) fn token_cache(&self) -> &auth::TokenCache {
-        &self.inner.token_cache
-    }
-
     /// The shared network index (issue 5).
     pub fn intel(&self) -> &intel::IntelState {
         &self.inner.intel
+    }
+
+    pub(crate) fn token_cache(&self) -> &auth::TokenCache {
+        &self.inner.token_cache
     }
 
     pub(crate) fn login_limiter(&self) -> &ratelimit::RateLimiter {
@@ -179,7 +189,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api::routes(ingest_limit))
         .merge(ui::routes())
-        .merge(workflow::routes())
+        .merge(match state.config().workflow.clone() {
+            Some(config) => workflow::routes_with(config),
+            None => workflow::routes(),
+        })
         .merge(intel::routes())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async { ApiError::new(ErrorCode::MethodNotAllowed) })
