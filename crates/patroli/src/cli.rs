@@ -4,7 +4,7 @@
 //! export) are added to [`Command`] by the engineer wiring those crates; each gets its own module and
 //! one arm in [`dispatch`], nothing else here needs to change.
 
-use crate::{Outcome, check, demo, eval, lexicon, scan, service};
+use crate::{Outcome, check, demo, eval, lexicon, scan, service, stream_cmd};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -56,6 +56,10 @@ pub enum Command {
     /// Work with exported evidence packages.
     #[command(subcommand)]
     Evidence(service::EvidenceCommand),
+    /// Put posts on the NATS JetStream work queue for `patroli worker`s to screen.
+    Publish(stream_cmd::PublishArgs),
+    /// Screen posts from the NATS JetStream work queue and publish the results.
+    Worker(stream_cmd::WorkerArgs),
 }
 
 /// Flags every screening subcommand shares.
@@ -106,6 +110,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Audit(cmd) => service::audit(cmd),
         Command::Network(args) => service::network(args),
         Command::Evidence(cmd) => service::evidence(cmd),
+        Command::Publish(args) => stream_cmd::publish(args),
+        Command::Worker(args) => stream_cmd::worker(args),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod input;
 pub mod lexicon;
 pub mod scan;
 pub mod service;
+pub mod stream_cmd;
 
 use clap::Parser;
 use std::process::ExitCode;
