@@ -71,7 +71,12 @@ struct AccountFacts {
 struct IntelIndex {
     networks: NetworkIndex,
     accounts: HashMap<AccountId, AccountFacts>,
+    /// Bumped on every write, so derived views know when to recompute.
+    generation: u64,
 }
+
+/// Provinces and categories of one network's flagged posts.
+pub(crate) type NetworkFacts = (Vec<String>, Vec<Category>);
 
 impl IntelIndex {
     fn note(&mut self, account: AccountId, region: Option<&str>, category: Option<Category>) {
@@ -93,6 +98,9 @@ impl IntelIndex {
 pub struct IntelState {
     index: RwLock<IntelIndex>,
     loaded: tokio::sync::OnceCell<()>,
+    /// Network facts for statistics, with the index generation they were computed at: listing
+    /// every network is the costly part of a statistics request, and ingest is rarer than reads.
+    facts: std::sync::Mutex<Option<(u64, std::sync::Arc<Vec<NetworkFacts>>)>>,
 }
 
 impl Default for IntelState {
@@ -107,8 +115,10 @@ impl IntelState {
             index: RwLock::new(IntelIndex {
                 networks: NetworkIndex::new(config),
                 accounts: HashMap::new(),
+                generation: 0,
             }),
             loaded: tokio::sync::OnceCell::new(),
+            facts: std::sync::Mutex::new(None),
         }
     }
 
@@ -171,7 +181,9 @@ impl IntelState {
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, IntelIndex> {
-        self.index.write().unwrap_or_else(|e| e.into_inner())
+        let mut guard = self.index.write().unwrap_or_else(|e| e.into_inner());
+        guard.generation += 1;
+        guard
     }
 }
 

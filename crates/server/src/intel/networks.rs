@@ -220,9 +220,15 @@ impl IntelState {
 
     /// Networks of two or more accounts, largest first, with the provinces and categories of
     /// their members' flagged posts (for statistics).
-    pub(crate) fn network_facts(&self) -> Vec<(Vec<String>, Vec<Category>)> {
+    pub(crate) fn network_facts(&self) -> std::sync::Arc<Vec<super::NetworkFacts>> {
         let index = self.read();
-        index
+        let mut cache = self.facts.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((generation, facts)) = cache.as_ref()
+            && *generation == index.generation
+        {
+            return facts.clone();
+        }
+        let facts: Vec<super::NetworkFacts> = index
             .networks
             .networks(2)
             .into_iter()
@@ -241,7 +247,10 @@ impl IntelState {
                 categories.dedup();
                 (provinces, categories)
             })
-            .collect()
+            .collect();
+        let facts = std::sync::Arc::new(facts);
+        *cache = Some((index.generation, facts.clone()));
+        facts
     }
 }
 

@@ -241,7 +241,7 @@ pub async fn rows(state: &AppState, by: By, filter: &StatsFilter) -> ApiResult<V
         .collect();
     // Networks only where the index can place them; the whole index is not loaded for months.
     let network_facts = match by {
-        By::Month => Vec::new(),
+        By::Month => Default::default(),
         _ => {
             state.intel().ensure_loaded(store).await?;
             state.intel().network_facts()
