@@ -214,6 +214,13 @@ async fn story(store: Arc<dyn Store>, raw: &Raw) -> (PostId, u64) {
         "Kota Tarakan"
     );
 
+    // A refused batch rolls back whole and leaves the store writable.
+    let mut bad = first_batch();
+    bad[2].post.external_id = " ".into();
+    let err = s.ingest_batch("tokomurah", bad).await.unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err:?}");
+    assert!(s.get_platform_by_name("tokomurah").await.unwrap().is_none());
+
     // Ingest: everything new.
     let out = s.ingest_batch("tokomurah", first_batch()).await.unwrap();
     assert_eq!(out.len(), 5);
