@@ -453,6 +453,43 @@ async fn stats_story(s: Server) {
     assert_eq!(scoped.len(), 1);
     assert_eq!(scoped[0]["region_code"], "65");
 
+    // Units: a unit covers its region; a regional caller sees the units inside it only.
+    let agency = s
+        .store
+        .ensure_agency(patroli_core::AgencyKind::Polri, &s.name("Polri"))
+        .await
+        .unwrap();
+    let unit = s
+        .store
+        .create_unit(agency.id, &s.name("Ditsiber Polda Kaltara"), Some("65"))
+        .await
+        .unwrap();
+    s.store
+        .create_unit(agency.id, &s.name("Ditsiber Polda Jatim"), Some("35"))
+        .await
+        .unwrap();
+    let (_, units) = s.get(&admin, "/api/v1/stats?by=unit").await;
+    let unit_row = units
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["unit_id"] == unit.id.to_string())
+        .expect("the unit has a row");
+    assert_eq!(unit_row["region_name"], "Kalimantan Utara");
+    if s.fresh {
+        assert_eq!(unit_row["posts_flagged"], 3);
+        assert_eq!(unit_row["rank"], 2);
+    }
+    let (_, scoped_units) = s.get(&kaltara, "/api/v1/stats?by=unit").await;
+    assert!(
+        scoped_units
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["region_code"] == "65"),
+        "{scoped_units}"
+    );
+
     // CSV by Accept header: RFC 4180 with a header row.
     let res = s
         .http

@@ -279,6 +279,15 @@ pub async fn rows(state: &AppState, by: By, filter: &StatsFilter) -> ApiResult<V
         }
         By::Unit => {
             for u in store.list_units(None).await? {
+                // A regional caller sees the units inside their region only.
+                if filter.scope_prefix.is_some()
+                    && !crate::auth::in_scope(
+                        filter.scope_prefix.as_deref(),
+                        u.region_code.as_deref(),
+                    )
+                {
+                    continue;
+                }
                 let (flagged, confirmed) = within(&by_key, u.region_code.as_deref());
                 let mut row = StatsRow::new(flagged, confirmed);
                 row.unit_id = Some(u.id.to_string());
