@@ -789,7 +789,7 @@ async fn deconfliction_story(db: Db) {
     };
     let (bpom_name, bpom) = s.user("bpom", Role::Investigator, AgencyKind::Bpom).await;
     let (polri_name, polri) = s.user("polri", Role::Investigator, AgencyKind::Polri).await;
-    let (_, analyst) = s.user("analis", Role::Analyst, AgencyKind::Polri).await;
+    let (analyst_name, analyst) = s.user("analis", Role::Analyst, AgencyKind::Polri).await;
     let p1 = s
         .seed("d1", "bandar", "Jual pil koplo grosir, hubungi {phone}")
         .await;
@@ -878,6 +878,53 @@ async fn deconfliction_story(db: Db) {
     assert_eq!(d["evidence"].as_array().unwrap().len(), before + 1);
     assert_eq!(d["evidence"][before]["note"], "confirmed finding");
     assert_eq!(d["notices"].as_array().unwrap().len(), 1);
+
+    // The confirming analyst's agency (POLRI) is told about BPOM's case, and BPOM who confirmed.
+    let mine = s.get_json(&analyst, "/api/v1/notices").await;
+    let about_bpom = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["other_case_id"] == bpom_case.as_str())
+        .expect("notice about BPOM's case")
+        .clone();
+    assert_eq!(about_bpom["other_agency"], "BPOM");
+    assert_eq!(about_bpom["other_contact"], bpom_name.as_str());
+    assert!(!about_bpom.to_string().contains("Rahasia"), "{about_bpom}");
+    let d = s
+        .get_json(&bpom, &format!("/api/v1/cases/{bpom_case}"))
+        .await;
+    let by = &d["agency_notices"][0];
+    assert_eq!(by["other_agency"], "POLRI");
+    assert_eq!(by["other_contact"], analyst_name.as_str());
+
+    // An analyst of an agency with no case at all (BNN) is told too.
+    let (_, bnn) = s.user("bnn", Role::Analyst, AgencyKind::Bnn).await;
+    let p3 = s.seed("d3", "bandar", "Ada koplo lagi, WA {phone}").await;
+    let res = s
+        .post(
+            &bnn,
+            &format!("/api/v1/posts/{p3}/verdict"),
+            json!({"verdict": "confirmed", "reason": "akun sama"}),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let bnn_notices = s.get_json(&bnn, "/api/v1/notices").await;
+    let agencies: Vec<&str> = bnn_notices["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["other_agency"].as_str().unwrap())
+        .collect();
+    assert!(
+        agencies.contains(&"BPOM") && agencies.contains(&"POLRI"),
+        "{agencies:?}"
+    );
+    let page = s.get(&bnn, "/kasus").await.text().await.unwrap();
+    assert!(
+        page.contains("my-notices") && page.contains(&bpom_name),
+        "notices shown on the page"
+    );
 
     // Bulk confirmation from the queue API freezes too.
     let res = s

@@ -18,6 +18,7 @@ use patroli_core::{
     UnitId, UserId,
 };
 use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -257,6 +258,23 @@ pub struct CaseNotice {
     pub created_at: OffsetDateTime,
 }
 
+/// Told to an agency: a post one of its people confirmed (or one of its cases holds) sits in
+/// another agency's case, or another agency's analyst confirmed a post of its case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgencyNotice {
+    pub agency_id: AgencyId,
+    /// The recipient's case concerned, when it has one.
+    pub case_id: Option<CaseId>,
+    pub post_id: PostId,
+    pub other_agency: String,
+    pub other_unit: Option<String>,
+    pub other_contact: String,
+    pub other_case_id: Option<CaseId>,
+    pub matched_on: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
 // ---------------------------------------------------------------------------------------------
 // The trait
 // ---------------------------------------------------------------------------------------------
@@ -304,6 +322,12 @@ pub trait CaseStore: Send + Sync {
     /// Stores a notice (idempotent per pair of cases).
     async fn add_case_notice(&self, n: &CaseNotice) -> Result<()>;
     async fn case_notices(&self, id: CaseId) -> Result<Vec<CaseNotice>>;
+    /// Stores an agency notice (idempotent per recipient, case, post and other side).
+    async fn add_agency_notice(&self, n: &AgencyNotice) -> Result<()>;
+    /// Notices for an agency, newest first.
+    async fn agency_notices(&self, agency: AgencyId) -> Result<Vec<AgencyNotice>>;
+    /// Notices about one case.
+    async fn agency_notices_of_case(&self, case: CaseId) -> Result<Vec<AgencyNotice>>;
 
     // ---- evidence ----
     /// Freezes `parts` as the next link of the case's chain and moves the recorded head, in one
@@ -464,6 +488,23 @@ fn report_from_row(r: &Row) -> Result<ReportRecord> {
         entered_by: r.opt_text("entered_by")?,
         created_at: r.time("created_at")?,
         updated_at: r.time("updated_at")?,
+    })
+}
+
+const AGENCY_NOTICE_COLUMNS: &str = "agency_id, case_id, post_id, other_agency, other_unit, \
+    other_contact, other_case_id, matched_on, created_at";
+
+fn agency_notice_from_row(r: &Row) -> Result<AgencyNotice> {
+    Ok(AgencyNotice {
+        agency_id: AgencyId(r.uuid("agency_id")?),
+        case_id: r.opt_uuid("case_id")?.map(CaseId),
+        post_id: PostId(r.uuid("post_id")?),
+        other_agency: r.text("other_agency")?,
+        other_unit: r.opt_text("other_unit")?,
+        other_contact: r.text("other_contact")?,
+        other_case_id: r.opt_uuid("other_case_id")?.map(CaseId),
+        matched_on: r.text("matched_on")?,
+        created_at: r.time("created_at")?,
     })
 }
 
@@ -960,6 +1001,70 @@ impl<B: Send + Sync + 'static> CaseStore for SqlStore<B> {
                     created_at: r.time("created_at")?,
                 })
             })
+            .collect()
+    }
+
+    async fn add_agency_notice(&self, n: &AgencyNotice) -> Result<()> {
+        let key = format!(
+            "{}|{}|{}|{}|{}",
+            n.agency_id,
+            n.case_id.map(|c| c.to_string()).unwrap_or_default(),
+            n.post_id,
+            n.other_agency,
+            n.other_case_id.map(|c| c.to_string()).unwrap_or_default()
+        );
+        self.db
+            .exec(
+                &format!(
+                    "INSERT INTO agency_notices (id, agency_id, case_id, post_id, other_agency, \
+                     other_unit, other_contact, other_case_id, matched_on, dedup_key, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11){IGNORE}"
+                ),
+                vec![
+                    Arg::uuid(Uuid::now_v7()),
+                    Arg::uuid(n.agency_id.0),
+                    opt_uuid(n.case_id.map(|c| c.0)),
+                    Arg::uuid(n.post_id.0),
+                    Arg::text(&n.other_agency),
+                    opt_text(n.other_unit.as_deref()),
+                    Arg::text(&n.other_contact),
+                    opt_uuid(n.other_case_id.map(|c| c.0)),
+                    Arg::text(&n.matched_on),
+                    Arg::text(hex::encode(sha2::Sha256::digest(key.as_bytes()))),
+                    Arg::time(n.created_at),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn agency_notices(&self, agency: AgencyId) -> Result<Vec<AgencyNotice>> {
+        self.db
+            .all(
+                &format!(
+                    "SELECT {AGENCY_NOTICE_COLUMNS} FROM agency_notices WHERE agency_id = $1 \
+                     ORDER BY created_at DESC LIMIT 500"
+                ),
+                vec![Arg::uuid(agency.0)],
+            )
+            .await?
+            .iter()
+            .map(agency_notice_from_row)
+            .collect()
+    }
+
+    async fn agency_notices_of_case(&self, case: CaseId) -> Result<Vec<AgencyNotice>> {
+        self.db
+            .all(
+                &format!(
+                    "SELECT {AGENCY_NOTICE_COLUMNS} FROM agency_notices WHERE case_id = $1 \
+                     ORDER BY created_at"
+                ),
+                vec![Arg::uuid(case.0)],
+            )
+            .await?
+            .iter()
+            .map(agency_notice_from_row)
             .collect()
     }
 

@@ -98,7 +98,7 @@ pub(crate) mod ops {
         )
         .await;
         for p in &posts {
-            super::super::hooks::deconflict_post(state, *p, Some(who)).await;
+            super::super::hooks::deconflict_post(state, *p, None).await;
         }
         Ok(case)
     }
@@ -514,6 +514,7 @@ pub(crate) mod ops {
             "evidence": items,
             "takedowns": takedowns.iter().map(|t| json!({"takedown_id": t.id, "status": t.status, "due_at": fmt_time(t.due_at)})).collect::<Vec<_>>(),
             "notices": store.case_notices(case.id).await?,
+            "agency_notices": store.agency_notices_of_case(case.id).await?,
             "reuploads": store.reuploads_of_case(case.id).await?,
             "timeline": store.case_events(case.id).await?,
         }))
@@ -598,6 +599,16 @@ pub(super) async fn create(
     Ok((StatusCode::CREATED, Json(json!({"case_id": case.id}))).into_response())
 }
 
+/// Deconfliction notices addressed to the caller's agency.
+pub(super) async fn notices(
+    State(state): State<AppState>,
+    who: Authed<CaseRead>,
+) -> ApiResult<Json<Value>> {
+    let me = member(&state, &who).await?;
+    let items = state.store().agency_notices(me.agency).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
 pub(super) async fn detail(
     State(state): State<AppState>,
     who: Authed<CaseRead>,
@@ -664,7 +675,7 @@ pub(super) async fn add_posts(
         .add_case_event(case.id, &who.actor, "posts", json!({"added": posts}))
         .await?;
     for p in &posts {
-        super::hooks::deconflict_post(&state, *p, Some(&who)).await;
+        super::hooks::deconflict_post(&state, *p, None).await;
     }
     Ok(StatusCode::NO_CONTENT)
 }

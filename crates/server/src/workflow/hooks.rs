@@ -16,7 +16,7 @@ use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use patroli_core::{CaseId, FindingStatus, PostId};
-use patroli_store::{CaseNotice, Reupload};
+use patroli_store::{AgencyNotice, CaseNotice, Reupload};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
@@ -34,6 +34,14 @@ pub async fn hooks(State(state): State<AppState>, req: Request, next: Next) -> R
     if verdict_post.is_none() && !is_ingest && !is_bulk_api && !is_bulk_page {
         return next.run(req).await;
     }
+    // Who decides matters for deconfliction: their agency is told, and named to the other side.
+    let (parts, body) = req.into_parts();
+    let who = if is_ingest {
+        None
+    } else {
+        auth::principal(&parts, &state).await.ok().flatten()
+    };
+    let req = Request::from_parts(parts, body);
     // The queue page's bulk form names its posts only in the request body: read it (the CSRF guard
     // already bounded it to 1 MiB) and hand it on unchanged.
     let (req, bulk_form_posts) = if is_bulk_page {
@@ -59,11 +67,11 @@ pub async fn hooks(State(state): State<AppState>, req: Request, next: Next) -> R
         return res;
     }
     if let Some(post) = verdict_post {
-        after_verdict(&state, post).await;
+        after_verdict(&state, post, who.as_ref()).await;
         return res;
     }
     for post in bulk_form_posts {
-        after_verdict(&state, post).await;
+        after_verdict(&state, post, who.as_ref()).await;
     }
     if is_bulk_page {
         return res;
@@ -98,7 +106,7 @@ pub async fn hooks(State(state): State<AppState>, req: Request, next: Next) -> R
         };
         if is_bulk_api {
             if r.get("verdict_id").is_some() {
-                after_verdict(&state, id).await;
+                after_verdict(&state, id, who.as_ref()).await;
             }
         } else {
             check_reupload(&state, id).await;
@@ -116,7 +124,7 @@ fn verdict_target(path: &str) -> Option<PostId> {
     id.parse().ok()
 }
 
-async fn after_verdict(state: &AppState, post: PostId) {
+async fn after_verdict(state: &AppState, post: PostId, who: Option<&Principal>) {
     let confirmed = match state.store().latest_finding_for_post(post).await {
         Ok(Some(f)) => f.status == FindingStatus::Confirmed,
         _ => false,
@@ -125,7 +133,7 @@ async fn after_verdict(state: &AppState, post: PostId) {
         return;
     }
     freeze_in_cases(state, post).await;
-    deconflict_post(state, post, None).await;
+    deconflict_post(state, post, who).await;
 }
 
 /// A confirmed post is frozen into every case that holds it, so the evidence shows what the
@@ -192,7 +200,9 @@ async fn cases_touching(state: &AppState, post: PostId) -> BTreeSet<(CaseId, Str
 
 /// Tells every pair of cases led by different agencies that share this post's account or
 /// contacts about each other: agency, unit and whom to call, never the other case's content.
-pub(crate) async fn deconflict_post(state: &AppState, post: PostId, _who: Option<&Principal>) {
+/// With `who` (the analyst who confirmed the post), also tells the analyst's agency about every
+/// other agency's case on it, and those agencies who confirmed it.
+pub(crate) async fn deconflict_post(state: &AppState, post: PostId, who: Option<&Principal>) {
     let touching = cases_touching(state, post).await;
     let store = state.store();
     let mut cases = Vec::new();
@@ -203,6 +213,57 @@ pub(crate) async fn deconflict_post(state: &AppState, post: PostId, _who: Option
                 .any(|(x, _): &(patroli_store::CaseRecord, String)| x.id == c.id)
         {
             cases.push((c, matched.clone()));
+        }
+    }
+    if let Some(who) = who
+        && who.user_id.is_some()
+        && let Ok(me) = super::member(state, who).await
+    {
+        let my_unit = match me.unit {
+            Some(u) => store.get_unit(u).await.ok().flatten().map(|u| u.name),
+            None => None,
+        };
+        let now = time::OffsetDateTime::now_utc();
+        for (case, matched) in &cases {
+            if case.state.lead_agency == me.agency {
+                continue;
+            }
+            let (agency, unit, contact) = contact_of(state, case).await;
+            let to_me = AgencyNotice {
+                agency_id: me.agency,
+                case_id: None,
+                post_id: post,
+                other_agency: agency,
+                other_unit: unit,
+                other_contact: contact,
+                other_case_id: Some(case.id),
+                matched_on: matched.clone(),
+                created_at: now,
+            };
+            let to_them = AgencyNotice {
+                agency_id: case.state.lead_agency,
+                case_id: Some(case.id),
+                post_id: post,
+                other_agency: me.agency_name.clone(),
+                other_unit: my_unit.clone(),
+                other_contact: who.name.clone(),
+                other_case_id: None,
+                matched_on: matched.clone(),
+                created_at: now,
+            };
+            for n in [to_me, to_them] {
+                if let Err(e) = store.add_agency_notice(&n).await {
+                    tracing::warn!(error = %e, "could not store a deconfliction notice");
+                }
+            }
+            auth::audit(
+                state,
+                "system:deconfliction",
+                "agency.notice",
+                Some(format!("case:{}", case.id)),
+                json!({"confirmed_by_agency": me.agency, "post": post, "matched_on": matched}),
+            )
+            .await;
         }
     }
     for (a, matched) in &cases {

@@ -208,6 +208,7 @@ fn table() -> Vec<(&'static str, &'static str, Handler)> {
     vec![
         ("GET", "/api/v1/legal-basis", get(cases::legal_basis)),
         ("GET", "/api/v1/cases", get(cases::list)),
+        ("GET", "/api/v1/notices", get(cases::notices)),
         ("POST", "/api/v1/cases", post(cases::create)),
         ("GET", "/api/v1/cases/{case_id}", get(cases::detail)),
         (

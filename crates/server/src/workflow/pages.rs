@@ -380,9 +380,27 @@ pub(super) async fn cases_page(
         Ok(c) => c,
         Err(e) => return page_error(lang, e),
     };
+    let notices = match super::member(&state, &who).await {
+        Ok(me) => state
+            .store()
+            .agency_notices(me.agency)
+            .await
+            .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
     let may_work = <CaseWork as Permission>::allows(who.role);
     let body = html! {
         h1 { (tr(lang, "Kasus", "Cases")) }
+        @if !notices.is_empty() {
+            div.notice #my-notices {
+                h2 { (tr(lang, "Pemberitahuan dekonfliksi untuk instansi Anda", "Deconfliction notices for your agency")) }
+                ul { @for n in &notices { li {
+                    (tr(lang, "Unggahan ", "Post ")) a href={ "/posts/" (n.post_id) } { (n.post_id) }
+                    " · " strong { (n.other_agency) } @if let Some(u) = &n.other_unit { " / " (u) }
+                    " — " (tr(lang, "hubungi ", "contact ")) (n.other_contact) " (" (n.matched_on) ")"
+                } } }
+            }
+        }
         table.cases #cases {
             thead { tr { th { (tr(lang, "Judul", "Title")) } th { (tr(lang, "Kategori", "Category")) } th { "Status" } th { (tr(lang, "Wilayah", "Region")) } th { (tr(lang, "Dibuat", "Created")) } } }
             tbody { @for c in &cases { tr {
@@ -499,6 +517,18 @@ pub(super) async fn case_page(
                 h2 { (tr(lang, "Pemberitahuan dekonfliksi", "Deconfliction notices")) }
                 ul { @for n in &notices { li {
                     (tr(lang, "Instansi lain menangani kasus terkait: ", "Another agency holds a related case: "))
+                    strong { (n["other_agency"].as_str().unwrap_or("")) }
+                    @if let Some(u) = n["other_unit"].as_str() { " / " (u) }
+                    " — " (tr(lang, "hubungi ", "contact ")) (n["other_contact"].as_str().unwrap_or(""))
+                    " (" (n["matched_on"].as_str().unwrap_or("")) ")"
+                } } }
+            }
+        }
+        @let agency_notices = detail["agency_notices"].as_array().cloned().unwrap_or_default();
+        @if !agency_notices.is_empty() {
+            div.notice #agency-notices {
+                h2 { (tr(lang, "Dikonfirmasi instansi lain", "Confirmed by another agency")) }
+                ul { @for n in &agency_notices { li {
                     strong { (n["other_agency"].as_str().unwrap_or("")) }
                     @if let Some(u) = n["other_unit"].as_str() { " / " (u) }
                     " — " (tr(lang, "hubungi ", "contact ")) (n["other_contact"].as_str().unwrap_or(""))
