@@ -435,6 +435,13 @@ async fn main() {
         stats.common_values,
         rss_mib() - rss0
     );
+    // What a statistics request does for the `networks` column (cached per index generation).
+    let t = Instant::now();
+    let listed = index.networks(2).len();
+    println!(
+        "network index: listing all {listed} networks (the stats `networks` column) took {:.0} ms",
+        t.elapsed().as_secs_f64() * 1e3
+    );
     // Incremental: one more post's contacts at a time.
     let t = Instant::now();
     let n = 10_000u32;
