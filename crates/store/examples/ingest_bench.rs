@@ -10,7 +10,9 @@
 
 use patroli_core::{Category, Severity};
 use patroli_detect::{Entity, EntityKind, Field, Reason, ReasonKind, Screening};
-use patroli_store::{IngestPost, IngestStatus, PgStore, ScreenedPost, SqliteStore, Store};
+use patroli_store::{
+    FindingFilter, IngestPost, IngestStatus, PgStore, ScreenedPost, SqliteStore, Store,
+};
 use sqlx::AssertSqlSafe;
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -125,6 +127,33 @@ async fn run(name: &str, store: &dyn Store, posts: usize, batch: usize) {
              (batch {batch}, p99 batch {:.1} ms)",
             posts as f64 / secs,
             p99.as_secs_f64() * 1000.0
+        );
+    }
+    // The review queue over what was just stored: first page, scoped page, full-text search.
+    let filters = [
+        ("queue", FindingFilter::default()),
+        (
+            "scope 65",
+            FindingFilter {
+                scope_prefix: Some("65".into()),
+                ..FindingFilter::default()
+            },
+        ),
+        (
+            "fts",
+            FindingFilter {
+                text: Some("resep".into()),
+                ..FindingFilter::default()
+            },
+        ),
+    ];
+    for (label, f) in filters {
+        let t = Instant::now();
+        let page = store.list_findings(&f).await.expect("list findings");
+        println!(
+            "{name:>10} {label:>8}: first page of {} findings in {:.1} ms",
+            page.total,
+            t.elapsed().as_secs_f64() * 1000.0
         );
     }
 }
