@@ -30,6 +30,8 @@ const DAMPEN_CAP: f32 = 2.5;
 const SESSION_PRICE_WEIGHT: f32 = 0.6;
 /// Weight of an implausible pay figure as a TPPO lure.
 const HIGH_PAY_WEIGHT: f32 = 0.3;
+/// Weight of a result promised within days ("putih 3 hari") as an unregistered-product claim.
+const QUICK_RESULT_WEIGHT: f32 = 0.4;
 /// Boost of a pill count (`10 butir`, `isi 1000`) on drug evidence.
 const PILL_COUNT_WEIGHT: f32 = 0.3;
 /// Boost of an hourly or nightly price on sexual-exploitation evidence.
@@ -193,7 +195,13 @@ impl Engine {
         for f in [TITLE, TEXT, DECLARED] {
             for h in &s.hits[f] {
                 match h.target {
-                    Target::SenseCue(i) => sense_cue[i as usize] = true,
+                    // "bukan es batu": a denied cue does not count. "bukan jualan baju", "bukan
+                    // buat minum": the writer denies the benign purpose, so the sense is off.
+                    Target::SenseCue(i) => match denied(&s.norm[f].text, h.start) {
+                        Denial::None => sense_cue[i as usize] = true,
+                        Denial::Word => {}
+                        Denial::Purpose => sense_unless[i as usize] = true,
+                    },
                     Target::SenseUnless(i) => sense_unless[i as usize] = true,
                     Target::Boost(i) if f != DECLARED => {
                         first_boost.entry(i).or_insert((f, *h));
@@ -243,6 +251,23 @@ impl Engine {
             if lex.terms[i as usize].rule.negatable && negated_claim(&s.norm[*f].text, h.start) {
                 continue;
             }
+            if lex.terms[i as usize].rule.negated_only
+                && !denial_around(&s.norm[*f].text, h.start, h.end)
+            {
+                continue;
+            }
+            // "No. BPOM NA18..." is the abbreviation of "nomor", not "no BPOM".
+            if number_label(&s.norm[*f].text, h.start, h.end) {
+                continue;
+            }
+            // "Bibit ganja? Bukan kak, ini bibit kelor": the writer asks and denies.
+            // (For a denial term, "BPOM? nggak perlu" is the denial it looks for.)
+            if *f != DECLARED
+                && !lex.terms[i as usize].rule.negated_only
+                && question_denied(sources[*f], span(*f, h).1)
+            {
+                continue;
+            }
             if let Some(&sense) = self.term_senses[i as usize]
                 .iter()
                 .find(|&&si| sense_active[si as usize])
@@ -256,6 +281,27 @@ impl Engine {
                 *e = (*f, *h);
             }
         }
+        // A denial term inside another term's match ("bpom" in "tanpa bpom") is that term already.
+        let term_spans: Vec<(u32, usize, usize, usize)> = kept
+            .iter()
+            .map(|(&i, (f, h))| (i, *f, h.start, h.end))
+            .collect();
+        kept.retain(|&i, (f, h)| {
+            !lex.terms[i as usize].rule.negated_only
+                || !term_spans.iter().any(|&(j, f2, a, b)| {
+                    j != i && f2 == *f && a <= h.start && h.end <= b && (b - a) > (h.end - h.start)
+                })
+        });
+        // ... and a "registered" dampener on a denied registration word ("pirt" in "belum ada
+        // pirt", "cekbpom" in "di cekbpom belum muncul") is the denial, not a registration.
+        first_dampen.retain(|_, (f, h)| {
+            !kept.iter().any(|(&i, (f2, t))| {
+                lex.terms[i as usize].rule.negated_only
+                    && f2 == f
+                    && t.start <= h.start
+                    && h.end <= t.end
+            })
+        });
         for (i, (f, h, sense)) in &suppressed {
             if kept.contains_key(i) {
                 continue;
@@ -352,6 +398,13 @@ impl Engine {
                     SESSION_PRICE_WEIGHT,
                     None,
                     "Tarif per sesi (ST/LT + harga)",
+                ),
+                structure::Signal::QuickResult => (
+                    Category::UnregisteredProducts,
+                    "unreg.quick_result",
+                    QUICK_RESULT_WEIGHT,
+                    Some("claim"),
+                    "Klaim hasil instan (hitungan hari)",
                 ),
                 structure::Signal::HighPay => (
                     Category::TraffickingRecruitment,
@@ -847,12 +900,140 @@ fn negated_claim(text: &str, at: usize) -> bool {
     const NEG: &[&str] = &[
         "tidak", "tanpa", "bebas", "bukan", "non", "no", "nol", "0", "free",
     ];
-    // Four words back covers lists: "tidak mengandung merkuri dan hidrokuinon".
-    text[..at]
-        .trim_end()
-        .rsplit(' ')
-        .take(4)
-        .any(|w| NEG.contains(&w))
+    // Four words back covers lists: "tidak mengandung merkuri dan hidrokuinon". "Tanpa resep obat
+    // tidur" negates the prescription, not the product.
+    let words: Vec<&str> = text[..at].trim_end().rsplit(' ').take(4).collect();
+    words
+        .iter()
+        .enumerate()
+        .any(|(k, w)| NEG.contains(w) && !(k > 0 && matches!(words[k - 1], "resep" | "rsp")))
+}
+
+/// Whether a registration word at `start..end` is denied: a negation before it, with at most three
+/// filler words between ("belum ada notifikasi", "bukan produk terdaftar", "tanpa urus izin edar"),
+/// or a pending/refusal word right after ("izin edar belum ada", "masih diurus", "nggak perlu").
+fn denial_around(text: &str, start: usize, end: usize) -> bool {
+    const NEG: &[&str] = &[
+        "tidak", "tanpa", "belum", "bukan", "non", "no", "nggak", "ngga", "gak", "tak", "ora",
+        "ndak", "teu",
+    ];
+    const FILLER: &[&str] = &[
+        "ada",
+        "punya",
+        "memiliki",
+        "pakai",
+        "pake",
+        "perlu",
+        "butuh",
+        "usah",
+        "urus",
+        "ngurus",
+        "mengurus",
+        "lewat",
+        "melalui",
+        "di",
+        "ke",
+        "nomor",
+        "label",
+        "produk",
+        "yang",
+        "resmi",
+        "sertifikat",
+        "stiker",
+        "logo",
+        "ber",
+        "terdaftar",
+        "izin",
+        "kami",
+        "ini",
+        "nya",
+    ];
+    const AFTER: &[&str] = &[
+        "belum", "menyusul", "proses", "diproses", "diurus", "diajukan", "pending", "nyusul",
+    ];
+    const AFTER2: &[(&str, &str)] = &[
+        ("masih", "proses"),
+        ("masih", "diurus"),
+        ("lagi", "diurus"),
+        ("lagi", "proses"),
+        ("sedang", "diurus"),
+        ("sedang", "proses"),
+        ("dalam", "proses"),
+        ("tidak", "perlu"),
+        ("nggak", "perlu"),
+        ("ngga", "perlu"),
+        ("gak", "perlu"),
+        ("tidak", "penting"),
+        ("tidak", "muncul"),
+    ];
+    let next_has_digit = text[end..]
+        .split_whitespace()
+        .next()
+        .is_some_and(|w| w.bytes().any(|b| b.is_ascii_digit()));
+    for w in text[..start].trim_end().rsplit(' ').take(4) {
+        if NEG.contains(&w) {
+            // "No. BPOM NA18210100987": "no" is "nomor" when a number follows.
+            return !(w == "no" && next_has_digit);
+        }
+        if !FILLER.contains(&w) {
+            break;
+        }
+    }
+    let mut after = text[end..].trim_start_matches("nya").split_whitespace();
+    match (after.next(), after.next()) {
+        (Some(a), _) if AFTER.contains(&a) => true,
+        (Some(a), Some(b)) => AFTER2.contains(&(a, b)),
+        _ => false,
+    }
+}
+
+/// Whether the original text right after a term (ending at byte `end`) is a question the writer
+/// answers no to: "ganja? bukan", "Sabu?? Bukan dong".
+fn question_denied(original: &str, end: usize) -> bool {
+    let rest = original[end..].trim_start();
+    let Some(rest) = rest.strip_prefix('?') else {
+        return false;
+    };
+    let answer = rest.trim_start_matches(['?', ' ']).to_lowercase();
+    [
+        "bukan", "bkn", "tidak", "nggak", "enggak", "gak ", "no,", "no ",
+    ]
+    .iter()
+    .any(|w| answer.starts_with(w))
+}
+
+/// "No. BPOM NA18210100987", "no izin edar: POM TR...": "no" abbreviates "nomor" when a number follows.
+fn number_label(text: &str, start: usize, end: usize) -> bool {
+    if !text[start..end].starts_with("no ") {
+        return false;
+    }
+    let next = text[end..].split_whitespace().next().unwrap_or("");
+    next.bytes().any(|b| b.is_ascii_digit())
+        || matches!(
+            next,
+            "pom" | "ri" | "md" | "ml" | "na" | "nb" | "nc" | "nd" | "ne" | "tr" | "sd"
+        )
+}
+
+/// How the words right before a word-sense cue deny it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Denial {
+    None,
+    /// "bukan es batu": this word is not meant (other cues may still be).
+    Word,
+    /// "bukan buat minum", "bukan jualan baju": the benign purpose itself is denied.
+    Purpose,
+}
+
+/// Only "bukan" (is not) denies, right before the cue or with one purpose word between.
+fn denied(text: &str, at: usize) -> Denial {
+    const PURPOSE: &[&str] = &["buat", "untuk", "jualan", "jual", "sekadar", "sekedar"];
+    let mut back = text[..at].trim_end().rsplit(' ');
+    match (back.next(), back.next()) {
+        (Some("bukan"), _) => Denial::Word,
+        (Some(w), Some("bukan")) if PURPOSE.contains(&w) => Denial::Purpose,
+        _ => Denial::None,
+    }
 }
 
 /// Whether the word before `at` negates what follows ("tanpa operasi", "tidak perlu BP2MI").
@@ -862,7 +1043,14 @@ fn negated(text: &str, at: usize) -> bool {
     const NEG: &[&str] = &[
         "tidak", "tanpa", "bukan", "belum", "usah", "jangan", "anti", "non", "no", "ogah", "males",
     ];
-    before.rsplit(' ').take(3).any(|w| NEG.contains(&w))
+    // A list carries the negation on: "ga usah ke disnaker atau BP2MI", "tanpa BP2MI dan P3MI".
+    const LIST: &[&str] = &["atau", "dan", "maupun", "ataupun", "apalagi"];
+    let words: Vec<&str> = before.rsplit(' ').take(6).collect();
+    let window = match words.iter().position(|w| LIST.contains(w)) {
+        Some(k) if k <= 1 => 6,
+        _ => 3,
+    };
+    words.iter().take(window).any(|w| NEG.contains(w))
 }
 
 #[cfg(test)]
@@ -961,6 +1149,121 @@ mod tests {
             "{s:#?}"
         );
         let s = screen("Serum wajah, BPOM NA18171234567, official store, original");
+        assert!(!s.flagged, "{s:#?}");
+    }
+
+    fn has(s: &Screening, c: Category) -> bool {
+        s.categories.contains(&c)
+    }
+
+    #[test]
+    fn a_denied_benign_sense_no_longer_hides_slang() {
+        // "bukan es batu": the ice cue is denied, nothing else says ice.
+        let s = screen("Ada 'es' lagi bos, bukan es batu ya, paket hemat, ketemuan aja");
+        assert!(has(&s, Category::Drugs), "{s:#?}");
+        // "bukan jualan baju": the clothing purpose is denied, the quoted letter code counts.
+        let s = screen_titled(
+            "Kaos Polos",
+            "ini bukan jualan baju ya, yang ngerti aja: kaos 'LL' isi 10, celana 'Y' isi 20",
+        );
+        assert!(has(&s, Category::Drugs), "{s:#?}");
+        // Contrasting two benign senses keeps the benign one.
+        let s = screen(
+            "Es batu kristal untuk cafe, bukan es serut. 1 karung 20rb, kirim sekitar Depok",
+        );
+        assert!(!s.flagged, "{s:#?}");
+    }
+
+    #[test]
+    fn denied_registration_whatever_the_wording() {
+        for text in [
+            "Masker bubuk repack, belum ada notifikasi BPOM, kirim seluruh Indonesia",
+            "Kapsul pelangsing dari Malaysia, produk ini ga terdaftar tapi banyak yg cocok",
+            "Serum glow racikan, izin edarnya masih diurus, order sekarang",
+            "Krim malam, b.p.o.m? nggak perlu yg penting hasilnya",
+            "Jual bahan racik cream, siap jual lagi tanpa urus izin edar",
+        ] {
+            let s = screen(text);
+            assert!(has(&s, Category::UnregisteredProducts), "{text}: {s:#?}");
+        }
+        for text in [
+            // Registered, and a claim of what it does NOT contain.
+            "Krim malam sudah terdaftar BPOM, tanpa merkuri, NA18171234567",
+            // "No. BPOM" is "nomor", not "no BPOM".
+            "Bedak tabur, No. BPOM NA18210100987, shade natural",
+            // Not a product that is unregistered: a number or a company.
+            "Maaf, nomor Anda tidak terdaftar dalam layanan paket malam",
+            "PT Maju (tidak terdaftar) buka lowongan kerja pabrik, kirim CV",
+        ] {
+            let s = screen(text);
+            assert!(!has(&s, Category::UnregisteredProducts), "{text}: {s:#?}");
+        }
+    }
+
+    #[test]
+    fn a_question_answered_no_is_not_an_offer() {
+        let s = screen("Bibit ganja? Bukan kak, ini bibit kelor 1 bungkus 100 butir");
+        assert!(!s.flagged, "{s:#?}");
+        let s = screen("Bibit ganja ready, 1 paket 5 gram, cod aman");
+        assert!(has(&s, Category::Drugs), "{s:#?}");
+    }
+
+    #[test]
+    fn negations_reach_through_lists_but_not_past_a_prescription() {
+        // "ga usah ke disnaker atau BP2MI": BP2MI is avoided, not involved.
+        let s = screen(
+            "Kerja game admin di Kamboja, gaji 1.100 usd, kontrak 6 bulan. Gak usah ke disnaker atau BP2MI, kami urus semua",
+        );
+        assert!(has(&s, Category::TraffickingRecruitment), "{s:#?}");
+        // A health tip without sleeping pills is not a sale of them ...
+        let s = screen("Tips tidur nyenyak tanpa obat tidur: matikan gadget 1 jam sebelum tidur");
+        assert!(!s.flagged, "{s:#?}");
+        // ... but "tanpa resep obat tidur" negates the prescription, not the pills.
+        let s = screen("Ready tanpa resep obat tidur 1 strip 10 butir, cod");
+        assert!(has(&s, Category::Drugs), "{s:#?}");
+    }
+
+    #[test]
+    fn results_promised_within_days_are_claims() {
+        let s = screen("Cream siang anti flek, hasil 3 hari, BPOM: NA 1819 21");
+        assert!(has(&s, Category::UnregisteredProducts), "{s:#?}");
+        let s = screen(
+            "Serum vitamin C, kulit tampak cerah dalam 4 minggu pemakaian rutin, NA18171234567",
+        );
+        assert!(!s.flagged, "{s:#?}");
+    }
+
+    #[test]
+    fn a_dose_as_selling_point_is_not_a_health_article() {
+        let s = screen(
+            "Jamu kuat pria, mengandung sildenafil dosis tinggi, tahan 2 jam. 1 box isi 10 kapsul",
+        );
+        assert!(has(&s, Category::UnregisteredProducts), "{s:#?}");
+        let s = screen(
+            "Sildenafil diresepkan dokter untuk hipertensi paru; dosis disesuaikan, efek samping sakit kepala",
+        );
+        assert!(!s.flagged, "{s:#?}");
+    }
+
+    #[test]
+    fn stimulants_for_drivers_and_office_abbreviations() {
+        let s = screen(
+            "Sopir truk merapat, pil penahan kantuk biar kuat nyetir, 1 paket isi 20 butir, wa aja",
+        );
+        assert!(has(&s, Category::Drugs), "{s:#?}");
+        let s = screen("Kopi hitam buat begadang ngerjain skripsi, enak banget");
+        assert!(!s.flagged, "{s:#?}");
+        let s = screen("Bro, DL laporan hari Jumat ya. Jangan lupa SS hasil rekap dikirim ke grup");
+        assert!(!s.flagged, "{s:#?}");
+    }
+
+    #[test]
+    fn a_held_passport_is_a_strong_lure() {
+        let s = screen(
+            "Lowongan typing job di Laos, mess makan gratis. Paspor disimpan perusahaan selama kontrak",
+        );
+        assert!(has(&s, Category::TraffickingRecruitment), "{s:#?}");
+        let s = screen("Perpanjang paspor di kantor imigrasi, paspor disimpan petugas sampai jadi");
         assert!(!s.flagged, "{s:#?}");
     }
 

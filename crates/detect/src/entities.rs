@@ -53,7 +53,7 @@ static HOLDER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\ba\.?\s?n\.?\s*:?\s*([A-Za-z][A-Za-z']+(?:\s[A-Z][A-Za-z']+){0,3})").unwrap()
 });
 static BPOM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(POM\s*)?(NKIT|BTR|BTL|BTI|TR|TI|TL|HT|FF|SD|SI|SL|N[A-E]|MD|ML|[DG][BTKPN][LIX]|P-?IRT(?:\s*No\.?)?)[\s:.\-]*(\d(?:[\s.\-]?\d){2,17})(?:\s?([A-Z])\s?(\d))?\b").unwrap()
+    Regex::new(r"(?i)\b(POM\s*)?(NKIT|BTR|BTL|BTI|TR|TI|TL|HT|FF|SD|SI|SL|N[A-E]|MD|ML|[DG][BTKPN][LIX]|P-?IRT(?:\s*No\.?)?)[\s:.\-]*(\d(?:[\s.\-]?[\dO]){2,17})(?:\s?([A-Z])\s?(\d))?\b").unwrap()
 });
 static VALID_MEDICINE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[DG][BTKPN][LIX]\d{10}[A-Z]\d$").unwrap());
@@ -261,7 +261,11 @@ pub(crate) fn extract(text: &str, field: Field, out: &mut Vec<Entity>) {
                 _ => String::new(),
             };
             // Units written like "MD 5" or "ML 100" are too short to reach here (6+ digits).
-            let (compact, status) = classify_bpom(pom, &prefix, &d, &tail);
+            let (compact, mut status) = classify_bpom(pom, &prefix, &d, &tail);
+            // A letter O among the digits ("POM TR-2O18-4411") is a forger's typo, never a number.
+            if c[3].contains(['O', 'o']) {
+                status = "malformed";
+            }
             let attrs = BTreeMap::from([("status".to_string(), status.to_string())]);
             push(EntityKind::BpomNumber, compact, m.start(), m.end(), attrs);
             taken.push((m.start(), m.end()));
@@ -600,6 +604,15 @@ mod tests {
         assert_eq!(
             status("POM TR 0712 asli"),
             Some(("POMTR0712".into(), "malformed".into()))
+        );
+        // A letter O among the digits is a forged number; a word after a valid one is not part of it.
+        assert_eq!(
+            status("Reg: POM TR-2O18-4411"),
+            Some(("POMTR2184411".into(), "malformed".into()))
+        );
+        assert_eq!(
+            status("POM TR 182 614 921 Original"),
+            Some(("POMTR182614921".into(), "valid".into()))
         );
     }
 }

@@ -91,6 +91,11 @@ pub struct TermRule {
     /// A hit right after a negation ("tidak mengandung merkuri", "bebas paraben") does not count.
     #[serde(default)]
     pub negatable: bool,
+    /// The opposite: a hit counts ONLY when it is denied, by a negation a few filler words before
+    /// ("belum ada notifikasi BPOM", "bukan produk terdaftar", "tanpa urus izin edar") or a
+    /// pending/refusal word right after ("izin edar masih diurus", "BPOM? nggak perlu").
+    #[serde(default)]
+    pub negated_only: bool,
 }
 
 fn yes() -> bool {
@@ -421,7 +426,9 @@ impl Lexicon {
                 &t.rule.id,
                 &t.rule.variants,
                 vec![t.category],
-                1,
+                // A term that counts only when denied shares words with "registered" dampeners
+                // on purpose ("pirt", "notifikasi bpom"): it has no intent of its own to clash.
+                if t.rule.negated_only { 0 } else { 1 },
                 &mut issues,
             );
         }
@@ -454,7 +461,7 @@ impl Lexicon {
             let uses = &seen[k];
             for (i, a) in uses.iter().enumerate() {
                 for b in &uses[i + 1..] {
-                    if a.2 == b.2 {
+                    if a.2 == b.2 || a.1 == 0 || b.1 == 0 {
                         continue;
                     }
                     // Layered contexts (shared + category file) may repeat a word on purpose; two
@@ -502,7 +509,7 @@ impl Lexicon {
     }
 }
 
-/// Where a normalized variant is used: (category, intent +1/-1, rule id, file).
+/// Where a normalized variant is used: (category, intent +1/-1 or 0 for a denial, rule id, file).
 type VariantUse = (Option<Category>, i8, String, String);
 
 /// The categories a boost or dampener applies to.

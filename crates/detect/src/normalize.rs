@@ -260,6 +260,11 @@ fn confusable(c: char) -> char {
         'х' | 'χ' => 'x',
         'у' | 'γ' => 'y',
         'ℓ' => 'l',
+        // Latin letters with hooks (Ɗ Ο U Β L Ε) have no decomposition either.
+        'ɗ' | 'đ' => 'd',
+        'ɓ' => 'b',
+        'ƙ' => 'k',
+        'ƴ' => 'y',
         // Small capitals (ᴋᴇʀᴊᴀ) have no compatibility decomposition.
         'ᴀ' => 'a',
         'ʙ' => 'b',
@@ -322,6 +327,8 @@ fn fold_chars(input: &str, units: &mut Vec<Unit>) {
         let spelled = match ch {
             '💊' => Some("pil"),
             '🔞' => Some("konten dewasa"),
+            // Prohibition marks read as "no": "🚫BPOM", "❌ merkuri".
+            '🚫' | '❌' | '⛔' | '✖' => Some("no"),
             _ => None,
         };
         if let Some(word) = spelled {
@@ -419,7 +426,14 @@ fn fold_word(src: &[Unit], word: &mut Vec<Unit>) {
     word.clear();
     let letters = src.iter().filter(|u| u.c.is_alphabetic()).count();
     let others = src.len() - letters;
-    let convert = others > 0 && letters >= 2 && letters > others && !is_quantity(src);
+    // Heavy leet ("g4j1", "n3g3r1", "1j4z4h") has as many digits as letters: still a word when
+    // every non-letter is a leet symbol.
+    let heavy = letters == others
+        && src.len() >= 4
+        && src
+            .iter()
+            .all(|u| u.c.is_alphabetic() || leet(u.c).is_some());
+    let convert = others > 0 && letters >= 2 && (letters > others || heavy) && !is_quantity(src);
     let mut i = 0;
     while i < src.len() {
         let mut u = src[i];
@@ -525,6 +539,16 @@ mod tests {
         assert_eq!(norm("a b"), "a b", "two letters are not a split word");
         assert_eq!(norm("hati2 ya"), "hati hati ya");
         assert_eq!(norm("ᴋᴇʀᴊᴀ"), "kerja");
+    }
+
+    #[test]
+    fn heavy_leet_hooked_letters_and_prohibition_marks() {
+        assert_eq!(norm("g4j1 15jt t4np4 1j4z4h"), "gaji 15jt tanpa ijazah");
+        assert_eq!(norm("n3g3r1"), "negeri");
+        // Codes and quantities with as many digits as letters stay as written.
+        assert_eq!(norm("a1b2 covid19 b2b"), "a1b2 covid19 b2b");
+        assert_eq!(norm("Ɗ Ο U Β L Ε"), "double");
+        assert_eq!(norm("🚫BPOM ❌ merkuri"), "no bpom no merkuri");
     }
 
     #[test]

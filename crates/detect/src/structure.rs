@@ -16,6 +16,9 @@ pub(crate) enum Signal {
     HourlyPrice,
     /// A count of pills: `10 butir`, `5 strip`, `100 tab`, `isi 1000`.
     PillCount,
+    /// A body or health result promised within days: `putih 3 hari`, `glow dalam 7 hari`,
+    /// `hasil 3 hari`, `turun 15 20 kg`.
+    QuickResult,
 }
 
 fn tokens(text: &str) -> Vec<(usize, usize)> {
@@ -66,6 +69,16 @@ const FOREIGN: &[&str] = &[
 const TIMED: &[&str] = &["jam", "sejam", "semalam", "nginep", "pagi", "malam"];
 const COUNT_UNITS: &[&str] = &[
     "butir", "strip", "tab", "tablet", "pil", "kapsul", "keping", "biji",
+];
+
+/// Results that cosmetics, slimming and "herbal" cures promise. A result within a week (or a loss of
+/// 5 kg and more) is a miracle claim; registered products speak of weeks of regular use.
+const RESULTS: &[&str] = &[
+    "putih", "cerah", "glow", "glowing", "hasil", "hasilnya", "sembuh", "hilang", "langsing",
+    "kurus", "mulus", "tumbuh", "kempes", "mengecil", "rontok", "kencang", "lenyap", "kinclong",
+];
+const WITHIN: &[&str] = &[
+    "dalam", "cuma", "hanya", "cukup", "setelah", "selama", "hitungan",
 ];
 
 /// Real-estate listings write LT/LB (land/building area) next to numbers.
@@ -141,6 +154,24 @@ pub(crate) fn scan(text: &str, out: &mut Vec<(Signal, usize, usize)>) {
                 out.push((Signal::SessionPrice, s, e));
             }
         }
+        if RESULTS.contains(&w)
+            && let Some(e) = quick_result(&toks, text, i + 1)
+        {
+            out.push((Signal::QuickResult, toks[i].0, e));
+        }
+        if (w == "turun" || w == "naik") && i + 2 < toks.len() {
+            // "turun 10 kg", "turun 15 20 kg" (a range written with a dash)
+            let n = word(i + 1);
+            let k = if i + 3 < toks.len() && starts_with_digit(word(i + 2)) {
+                i + 3
+            } else {
+                i + 2
+            };
+            let v: u32 = n.parse().unwrap_or(0);
+            if (5..100).contains(&v) && matches!(word(k), "kg" | "kilo") {
+                out.push((Signal::QuickResult, toks[i].0, toks[k].1));
+            }
+        }
         if PAY.iter().any(|p| w.starts_with(p)) {
             // Look at the next few words for an amount.
             let end = (i + 7).min(toks.len());
@@ -161,6 +192,34 @@ fn price_like(w: &str, next: &str) -> bool {
     let value: u64 = digits.parse().unwrap_or(0);
     let money = |u: &str| matches!(u, "k" | "rb" | "ribu" | "jt" | "juta" | "jta");
     value >= 100 || money(suffix) || (suffix.is_empty() && (money(next) || next.ends_with("jt")))
+}
+
+/// If a short period ("3 hari", "dalam 7 hari", "semalam", "seminggu") starts at token `j` (after at
+/// most one linking word), the byte end of it.
+fn quick_result(toks: &[(usize, usize)], text: &str, j: usize) -> Option<usize> {
+    let word = |i: usize| &text[toks[i].0..toks[i].1];
+    let mut j = j;
+    if j < toks.len() && WITHIN.contains(&word(j)) {
+        j += 1;
+    }
+    if j >= toks.len() {
+        return None;
+    }
+    if matches!(
+        word(j),
+        "semalam" | "seminggu" | "sehari" | "instan" | "instant"
+    ) {
+        return Some(toks[j].1);
+    }
+    let n: u32 = word(j).parse().ok()?;
+    let unit = if j + 1 < toks.len() { word(j + 1) } else { "" };
+    let short = match unit {
+        "hari" => n <= 7,
+        "minggu" => n <= 1,
+        "malam" | "jam" | "menit" => true,
+        _ => false,
+    };
+    short.then(|| toks[j + 1].1)
 }
 
 /// If an implausibly high monthly pay starts at token `j`, the byte end of the amount.
@@ -262,6 +321,16 @@ mod tests {
         assert_eq!(signals("1 box isi 1000"), vec![Signal::PillCount]);
         assert!(signals("isi 10").is_empty());
         assert!(signals("isi 1000 gram").is_empty());
+    }
+
+    #[test]
+    fn quick_results() {
+        assert_eq!(signals("krim glow 3 hari"), vec![Signal::QuickResult]);
+        assert_eq!(signals("putih dalam 7 hari"), vec![Signal::QuickResult]);
+        assert_eq!(signals("bisa turun 15 20 kg"), vec![Signal::QuickResult]);
+        assert!(signals("kulit cerah dalam 4 minggu pemakaian rutin").is_empty());
+        assert!(signals("hasil panen 30 hari").is_empty());
+        assert!(signals("berat turun 2 kg").is_empty());
     }
 
     #[test]
