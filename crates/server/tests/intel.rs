@@ -546,8 +546,34 @@ async fn stats_story(s: Server) {
             .split("<tr>")
             .find(|r| r.contains("35 Jawa Timur"))
             .expect("Jawa Timur row");
-        assert!(jatim_row.contains(">6<"), "{jatim_row}");
+        // 6 is published rounded to the nearest multiple of five.
+        assert!(jatim_row.contains(">5<"), "{jatim_row}");
+        assert!(!jatim_row.contains(">6<"), "{jatim_row}");
     }
+    // Every published count is 0, "<5" or a multiple of five, on any data.
+    for cell in html.split("<td class=\"count\">").skip(1) {
+        let v = &cell[..cell.find('<').unwrap()];
+        assert!(
+            v == "&lt;5" || v.parse::<i64>().is_ok_and(|n| n % 5 == 0),
+            "published count {v:?}"
+        );
+    }
+    // Whole months only: a day-precise window is refused with the field named.
+    let res = s
+        .http
+        .get(s.url("/statistik?from=2026-03-14"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert!(res.text().await.unwrap().contains("from"));
+    let res = s
+        .http
+        .get(s.url("/statistik?from=2026-01&to=2026-12"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
     // The internal page needs a log-in and carries the charts and export links.
     let res = s
         .http

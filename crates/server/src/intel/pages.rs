@@ -1,6 +1,7 @@
 //! Pages: a network (`/networks/{id}`, `/jaringan?contact=`), internal statistics with charts
-//! (`/statistik/internal`) and public statistics (`/statistik`, no log-in, counts 1-4 shown as
-//! "<5" so no person can be singled out).
+//! (`/statistik/internal`) and public statistics (`/statistik`, no log-in, whole months only,
+//! counts 1-4 shown as "<5" and every other count rounded to a multiple of 5 so that no person
+//! can be singled out, not even by subtracting one table from another).
 //!
 //! Charts are server-rendered SVG built here with every label XML-escaped (region and account
 //! names come from data); no inline script or style, so the CSP holds.
@@ -531,12 +532,74 @@ fn urlencode(s: &str) -> String {
 /// Below this a count is shown as "<5" on public pages.
 pub const PUBLIC_MIN_COUNT: i64 = 5;
 
-/// Counts 1-4 become "<5"; zero stays zero (it identifies nobody).
-pub fn suppress(n: i64) -> String {
-    if n > 0 && n < PUBLIC_MIN_COUNT {
-        format!("<{PUBLIC_MIN_COUNT}")
+/// The public page's rounding base: every count it shows is a multiple of this.
+pub const PUBLIC_ROUND_TO: i64 = 5;
+
+/// A count as the public may see it: zero stays zero (it identifies nobody), 1-4 are withheld
+/// (`None`), everything else is rounded to the nearest multiple of five (halves up).
+///
+/// Suppressing only the small cells is not enough: the province, category and month tables
+/// count the same posts, so an exact national total minus the exact other provinces would give
+/// the withheld cell back. Rounding every cell leaves each difference uncertain by several
+/// posts, so a withheld 1-4 cannot be worked out from the cells around it.
+pub fn public_value(n: i64) -> Option<i64> {
+    if n <= 0 {
+        Some(0)
+    } else if n < PUBLIC_MIN_COUNT {
+        None
     } else {
-        n.to_string()
+        Some((n + PUBLIC_ROUND_TO / 2) / PUBLIC_ROUND_TO * PUBLIC_ROUND_TO)
+    }
+}
+
+/// [`public_value`] as shown: "<5" for a withheld count.
+pub fn suppress(n: i64) -> String {
+    match public_value(n) {
+        Some(v) => v.to_string(),
+        None => format!("<{PUBLIC_MIN_COUNT}"),
+    }
+}
+
+/// A public `from`/`to` value: whole months only (`YYYY-MM`), so that two windows a day apart
+/// cannot be subtracted to reveal one day's posts. `to` includes its month.
+fn public_month(name: &str, v: Option<&str>, end: bool) -> Result<Option<String>, ApiError> {
+    let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = || {
+        ApiError::bad_param(
+            name,
+            "a whole month YYYY-MM (public statistics are not given for parts of a month)",
+        )
+    };
+    let (y, m) = v.split_once('-').ok_or_else(bad)?;
+    if y.len() != 4 || m.len() != 2 {
+        return Err(bad());
+    }
+    let (y, m): (i32, u8) = (y.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if !(1..=12).contains(&m) || !(2000..=9999).contains(&y) {
+        return Err(bad());
+    }
+    let (y, m) = if end {
+        if m == 12 { (y + 1, 1) } else { (y, m + 1) }
+    } else {
+        (y, m)
+    };
+    Ok(Some(format!("{y:04}-{m:02}-01")))
+}
+
+fn public_month_form(lang: Lang, p: &StatsParams) -> Markup {
+    let chosen = p.category.as_deref().unwrap_or_default();
+    html! {
+        form.filters method="get" action="/statistik" {
+            select name="category" {
+                option value="" { (t(lang, "Semua kategori", "All categories")) }
+                @for c in Category::ALL { option value=(c.id()) selected[chosen == c.id()] { (lang.category(c)) } }
+            }
+            label { (t(lang, "Dari bulan", "From month")) " " input type="month" name="from" value=(p.from.as_deref().unwrap_or_default()); }
+            label { (t(lang, "sampai bulan", "to month")) " " input type="month" name="to" value=(p.to.as_deref().unwrap_or_default()); }
+            button type="submit" { (t(lang, "Saring", "Filter")) }
+        }
     }
 }
 
@@ -545,10 +608,19 @@ async fn public_stats_page(
     Extension(lang): Extension<Lang>,
     Query(p): Query<StatsParams>,
 ) -> Response {
-    // Public: national aggregates only, no scope, no networks or accounts.
+    // Public: national aggregates only, no scope, no networks or accounts, whole months.
+    let (from, to) = match (
+        public_month("from", p.from.as_deref(), false),
+        public_month("to", p.to.as_deref(), true),
+    ) {
+        (Ok(f), Ok(t)) => (f, t),
+        (Err(e), _) | (_, Err(e)) => return error_page(lang, None, e),
+    };
     let params = StatsParams {
         by: None,
         format: None,
+        from,
+        to,
         ..p.clone()
     };
     let (_, filter) = match stats::parse_params(&params, None) {
@@ -566,17 +638,12 @@ async fn public_stats_page(
         .1
         .iter()
         .map(|r| {
-            // Colour from the suppressed value too, so the shade does not leak a small count.
-            let shown = if r.posts_flagged < PUBLIC_MIN_COUNT {
-                0
-            } else {
-                r.posts_flagged
-            };
+            // Colour from the published value too, so the shade does not leak the exact count.
             (
                 r.region_code.clone().unwrap_or_default(),
                 r.region_name.clone().unwrap_or_default(),
                 suppress(r.posts_flagged),
-                shown,
+                public_value(r.posts_flagged).unwrap_or(0),
             )
         })
         .collect();
@@ -587,8 +654,8 @@ async fn public_stats_page(
         None,
         html! {
             h1 { (title) }
-            p { (t(lang, "Jumlah unggahan daring yang ditandai dan dikonfirmasi petugas, per provinsi, kategori dan bulan. Angka 1–4 ditampilkan sebagai \"<5\" agar tidak ada orang yang dapat dikenali.", "Online posts flagged and confirmed by officers, by province, category and month. Counts of 1-4 are shown as \"<5\" so that no person can be identified.")) }
-            (category_form(lang, "/statistik", &p))
+            p { (t(lang, "Jumlah unggahan daring yang ditandai dan dikonfirmasi petugas, per provinsi, kategori dan bulan, untuk bulan penuh. Agar tidak ada orang yang dapat dikenali, angka 1–4 ditampilkan sebagai \"<5\" dan semua angka lain dibulatkan ke kelipatan 5 terdekat; karena itu jumlah per baris tidak selalu sama dengan totalnya.", "Online posts flagged and confirmed by officers, by province, category and month, for whole months. So that no person can be identified, counts of 1-4 are shown as \"<5\" and every other count is rounded to the nearest multiple of 5; rows therefore need not add up to their totals.")) }
+            (public_month_form(lang, &p))
             figure.chart { (PreEscaped(tile_map(t(lang, "Peta provinsi", "Province map"), &tiles))) }
             @for (by, rows) in &tables {
                 h2 { (match by { By::Province => t(lang, "Per provinsi", "By province"), By::Category => t(lang, "Per kategori", "By category"), _ => t(lang, "Per bulan", "By month") }) }
@@ -618,6 +685,51 @@ mod tests {
         assert_eq!(suppress(1), "<5");
         assert_eq!(suppress(4), "<5");
         assert_eq!(suppress(5), "5");
+        assert_eq!(suppress(6), "5");
+        assert_eq!(suppress(8), "10");
+        assert_eq!(suppress(31), "30");
+        assert_eq!(suppress(33), "35");
+    }
+
+    #[test]
+    fn a_withheld_cell_cannot_be_recovered_from_the_total() {
+        // One province with 3 posts beside others: the published total minus the published
+        // others must leave a range that admits more than one value for the withheld cell.
+        for others in [vec![6_i64, 12], vec![7, 28, 5], vec![10, 10]] {
+            for small in 1..PUBLIC_MIN_COUNT {
+                let total: i64 = others.iter().sum::<i64>() + small;
+                let shown_total = public_value(total).unwrap();
+                let shown_others: i64 = others.iter().map(|&o| public_value(o).unwrap()).sum();
+                // Each published value v stands for a true value in v-2..=v+2.
+                let lo = (shown_total - 2) - (shown_others + 2 * others.len() as i64);
+                let hi = (shown_total + 2) - (shown_others - 2 * others.len() as i64);
+                let candidates = (1..PUBLIC_MIN_COUNT).filter(|c| (lo..=hi).contains(c));
+                assert!(
+                    candidates.count() > 1,
+                    "{others:?} + {small} pins the small cell"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn public_windows_are_whole_months() {
+        assert_eq!(
+            public_month("from", Some("2026-03"), false)
+                .unwrap()
+                .as_deref(),
+            Some("2026-03-01")
+        );
+        assert_eq!(
+            public_month("to", Some("2026-12"), true)
+                .unwrap()
+                .as_deref(),
+            Some("2027-01-01")
+        );
+        assert_eq!(public_month("to", Some(" "), true).unwrap(), None);
+        for bad in ["2026-03-15", "2026-13", "26-03", "maret", "2026-3"] {
+            assert!(public_month("from", Some(bad), false).is_err(), "{bad}");
+        }
     }
 
     #[test]
