@@ -3,6 +3,11 @@
 
 use std::process::ExitCode;
 
+/// mimalloc: screening allocates many small short-lived strings (normalized text, spans, JSON);
+/// measured faster than the system allocator for `scan` and the server's ingest path.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     patroli::run()
 }
