@@ -915,10 +915,18 @@ fn negated_claim(text: &str, at: usize) -> bool {
 fn denial_around(text: &str, start: usize, end: usize) -> bool {
     const NEG: &[&str] = &[
         "tidak", "tanpa", "belum", "bukan", "non", "no", "nggak", "ngga", "gak", "tak", "ora",
-        "ndak", "teu",
+        "ndak", "teu", "durung", "dereng",
     ];
+    // Javanese "ono/ana" and Sundanese "aya" (there is), Sundanese "acan" (yet), and the
+    // notification word itself ("belum ada notif BPOM").
     const FILLER: &[&str] = &[
         "ada",
+        "ono",
+        "ana",
+        "aya",
+        "acan",
+        "notif",
+        "notifikasi",
         "punya",
         "memiliki",
         "pakai",
@@ -1182,6 +1190,10 @@ mod tests {
             "Serum glow racikan, izin edarnya masih diurus, order sekarang",
             "Krim malam, b.p.o.m? nggak perlu yg penting hasilnya",
             "Jual bahan racik cream, siap jual lagi tanpa urus izin edar",
+            // Sundanese and Javanese denials, and the notification word between.
+            "Jamu pelangsing racikan, teu acan aya BPOM, hiji botol 40 rebu",
+            "Krim pemutih racikan dewe, durung ono BPOM ne, kirim sak Indonesia",
+            "Krim ketiak Thailand lagi viral, belum ada notif BPOM, close PO Jumat",
         ] {
             let s = screen(text);
             assert!(has(&s, Category::UnregisteredProducts), "{text}: {s:#?}");
