@@ -154,7 +154,7 @@ impl Normalizer {
                 j = i + 1;
                 while j < tokens.len()
                     && is_split_piece(units, &tokens[j])
-                    && tokens[j].sep.1 <= 2
+                    && split_sep(tokens[j].sep)
                     && (j == i + 1 || tokens[j].sep == tokens[i + 1].sep)
                 {
                     j += 1;
@@ -162,7 +162,17 @@ impl Normalizer {
                 let letters = (i..j)
                     .filter(|&k| units[tokens[k].from].c.is_alphabetic())
                     .count();
-                if j - i < 3 || letters * 2 < j - i {
+                // Two letters count as a split word only when a symbol also closes them, as in
+                // "B🔥O🔥 malam ini" (plain "a b" stays two words).
+                let closed_pair = j - i == 2
+                    && !tokens[i + 1].sep.0.is_ascii()
+                    && match tokens.get(j) {
+                        Some(next) => next.sep == tokens[i + 1].sep,
+                        None => units[tokens[j - 1].to..]
+                            .iter()
+                            .any(|u| u.c == tokens[i + 1].sep.0),
+                    };
+                if (j - i < 3 && !closed_pair) || letters * 2 < j - i {
                     j = i;
                 }
             }
@@ -220,6 +230,12 @@ impl Normalizer {
             }
         }
     }
+}
+
+/// A separator that can split the letters of one word: one or two chars ("t.r", "t - r"), or a
+/// symbol with a space on each side ("t 🔥 r").
+fn split_sep(sep: (char, u8)) -> bool {
+    sep.1 <= 2 || (sep.1 == 3 && !sep.0.is_ascii())
 }
 
 fn is_split_piece(units: &[Unit], t: &Token) -> bool {
@@ -395,9 +411,10 @@ fn split_tokens(units: &[Unit], tokens: &mut Vec<Token>) {
             sep = (' ', 0);
             sep_started = false;
         } else {
-            // Record the ORIGINAL separator char (space, dot, dash, emoji) for split-letter runs.
-            if !sep_started {
-                sep = (units[i].c, 0);
+            // Record the ORIGINAL separator char (space, dot, dash, emoji) for split-letter runs;
+            // a symbol wins over the spaces around it ("s 💎 a 💎 b" is split by 💎).
+            if !sep_started || (sep.0 == ' ' && units[i].c != ' ') {
+                sep.0 = units[i].c;
                 sep_started = true;
             }
             sep.1 = sep.1.saturating_add(1);
@@ -533,6 +550,11 @@ mod tests {
         assert_eq!(norm("t r a m a d o l"), "tramadol");
         assert_eq!(norm("d.o.u.b.l.e L"), "double l");
         assert_eq!(norm("t🔥r🔥a🔥m"), "tram");
+        assert_eq!(norm("s 💎 a 💎 b 💎 u ready"), "sabu ready");
+        assert_eq!(norm("B 🔥 O 🔥 malam"), "bo malam");
+        assert_eq!(norm("B🔥O🔥"), "bo");
+        assert_eq!(norm("a 🔥 b"), "a b", "an unclosed pair stays two words");
+        assert_eq!(norm("a - b - c"), "a b c", "an ASCII separator of three is not a split");
         assert_eq!(norm("traaamadoool"), "tramadol");
         assert_eq!(norm("tramadolll"), "tramadol");
         assert_eq!(norm("pil LL"), "pil ll");
