@@ -11,6 +11,11 @@
 //!     [--batch N] [--senders N] [--clients N] [--single N] [--data DIR]
 //! ```
 
+/// The allocator `patroli serve` ships with (crates/patroli/src/main.rs), so this measures the
+/// server as deployed.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use patroli_detect::Engine;
 use patroli_server::{AppState, ServerConfig};
 use serde_json::{Value, json};
