@@ -206,7 +206,11 @@ impl Engine {
                     Target::Boost(i) if f != DECLARED => {
                         first_boost.entry(i).or_insert((f, *h));
                     }
-                    Target::Dampen(i) if f != DECLARED && !negated(&s.norm[f].text, h.start) => {
+                    Target::Dampen(i)
+                        if f != DECLARED
+                            && (starts_negated(&s.norm[f].text[h.start..h.end])
+                                || !negated(&s.norm[f].text, h.start)) =>
+                    {
                         first_dampen.entry(i).or_insert((f, *h));
                         *dampen_counts.entry(i).or_insert(0) += 1;
                     }
@@ -957,7 +961,15 @@ fn denial_around(text: &str, start: usize, end: usize) -> bool {
         "nya",
     ];
     const AFTER: &[&str] = &[
-        "belum", "menyusul", "proses", "diproses", "diurus", "diajukan", "pending", "nyusul",
+        "belum",
+        "menyusul",
+        "proses",
+        "diproses",
+        "diurus",
+        "diajukan",
+        "pending",
+        "nyusul",
+        "diperpanjang",
     ];
     const AFTER2: &[(&str, &str)] = &[
         ("masih", "proses"),
@@ -967,6 +979,8 @@ fn denial_around(text: &str, start: usize, end: usize) -> bool {
         ("sedang", "diurus"),
         ("sedang", "proses"),
         ("dalam", "proses"),
+        ("lagi", "diperpanjang"),
+        ("sedang", "diperpanjang"),
         ("tidak", "perlu"),
         ("nggak", "perlu"),
         ("ngga", "perlu"),
@@ -987,7 +1001,12 @@ fn denial_around(text: &str, start: usize, end: usize) -> bool {
             break;
         }
     }
-    let mut after = text[end..].trim_start_matches("nya").split_whitespace();
+    // A number written right after the word is the claim itself: "BPOM NA1819 (sedang proses)".
+    let mut after = text[end..]
+        .trim_start_matches("nya")
+        .split_whitespace()
+        .skip_while(|w| w.bytes().any(|b| b.is_ascii_digit()))
+        .peekable();
     match (after.next(), after.next()) {
         (Some(a), _) if AFTER.contains(&a) => true,
         (Some(a), Some(b)) => AFTER2.contains(&(a, b)),
@@ -1044,6 +1063,15 @@ fn denied(text: &str, at: usize) -> Denial {
     }
 }
 
+/// Whether a phrase carries its own negation ("tidak bisa melayani", "tidak dijual bebas"): a
+/// negation a few words before it ("Tanpa resep kami tidak bisa melayani") does not undo it.
+fn starts_negated(phrase: &str) -> bool {
+    matches!(
+        phrase.split(' ').next(),
+        Some("tidak" | "tanpa" | "bukan" | "belum" | "jangan" | "dilarang")
+    )
+}
+
 /// Whether the word before `at` negates what follows ("tanpa operasi", "tidak perlu BP2MI").
 fn negated(text: &str, at: usize) -> bool {
     // Up to three words back: "tanpa ribet ngurus BP2MI", "ga usah ke kantor BP2MI".
@@ -1070,6 +1098,26 @@ mod tests {
             text,
             ..Post::default()
         })
+    }
+
+    #[test]
+    fn a_refusal_after_a_negation_still_dampens() {
+        // "Tanpa resep" negates nothing here: the pharmacy refuses, and its refusal still counts.
+        let s = screen(
+            "Untuk obat Trihexyphenidyl yang ibu tanyakan, mohon foto resep dokter. Tanpa resep \
+             kami tidak bisa melayani.",
+        );
+        assert!(
+            s.reasons
+                .iter()
+                .any(|r| r.rule == "drugs.ctx.legit_pharmacy"),
+            "{:?}",
+            s.reasons
+        );
+        assert!(!s.flagged, "{:?}", s.scores);
+        // A negated official word still does not dampen a recruiter: "tanpa BP2MI".
+        assert!(!starts_negated("bp2mi"));
+        assert!(starts_negated("tidak dijual bebas"));
     }
 
     fn screen_titled(title: &str, text: &str) -> Screening {
@@ -1194,6 +1242,9 @@ mod tests {
             "Jamu pelangsing racikan, teu acan aya BPOM, hiji botol 40 rebu",
             "Krim pemutih racikan dewe, durung ono BPOM ne, kirim sak Indonesia",
             "Krim ketiak Thailand lagi viral, belum ada notif BPOM, close PO Jumat",
+            // A pending word after the claimed number, and a registration being renewed.
+            "Masker lumpur import, memutihkan 2 minggu, no reg BPOM: NA1819 (sedang proses)",
+            "Teh pelangsing herbal, nomor BPOM lagi diperpanjang, turun 10 kg",
         ] {
             let s = screen(text);
             assert!(has(&s, Category::UnregisteredProducts), "{text}: {s:#?}");

@@ -554,7 +554,11 @@ mod tests {
         assert_eq!(norm("B 🔥 O 🔥 malam"), "bo malam");
         assert_eq!(norm("B🔥O🔥"), "bo");
         assert_eq!(norm("a 🔥 b"), "a b", "an unclosed pair stays two words");
-        assert_eq!(norm("a - b - c"), "a b c", "an ASCII separator of three is not a split");
+        assert_eq!(
+            norm("a - b - c"),
+            "a b c",
+            "an ASCII separator of three is not a split"
+        );
         assert_eq!(norm("traaamadoool"), "tramadol");
         assert_eq!(norm("tramadolll"), "tramadol");
         assert_eq!(norm("pil LL"), "pil ll");
