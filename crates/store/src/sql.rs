@@ -620,6 +620,7 @@ impl<B: Send + Sync + 'static> SqlStore<B> {
                     Arg::text(FindingStatus::Pending.as_str()),
                     Arg::time(now),
                     Arg::time(now),
+                    Arg::Text(st.region_code.clone()),
                 ]);
                 Some(id)
             } else {
@@ -676,7 +677,7 @@ impl<B: Send + Sync + 'static> SqlStore<B> {
             tx,
             "INSERT INTO findings (id, post_id, version_id, categories, primary_category, scores, \
              score, severity, severity_rank, reasons, entities, lexicon_version, status, \
-             created_at, updated_at)",
+             created_at, updated_at, region_code)",
             finding_rows,
             "",
         )
