@@ -979,6 +979,8 @@ fn denial_around(text: &str, start: usize, end: usize) -> bool {
         ("sedang", "diurus"),
         ("sedang", "proses"),
         ("dalam", "proses"),
+        ("sedang", "dalam"),
+        ("masih", "dalam"),
         ("lagi", "diperpanjang"),
         ("sedang", "diperpanjang"),
         ("tidak", "perlu"),
@@ -1078,10 +1080,20 @@ fn negated(text: &str, at: usize) -> bool {
     let before = text[..at].trim_end();
     const NEG: &[&str] = &[
         "tidak", "tanpa", "bukan", "belum", "usah", "jangan", "anti", "non", "no", "ogah", "males",
+        "ga", "gak", "nggak", "ngga", "enggak", "tak", "ora", "ndak", "gausah",
     ];
     // A list carries the negation on: "ga usah ke disnaker atau BP2MI", "tanpa BP2MI dan P3MI".
     const LIST: &[&str] = &["atau", "dan", "maupun", "ataupun", "apalagi"];
-    let words: Vec<&str> = before.rsplit(' ').take(6).collect();
+    // Words that pass the negation through without using up the window: "ga perlu urus di
+    // disnaker", "jangan lapor-lapor ke disnaker", "gak pake lewat BP2MI".
+    const THROUGH: &[&str] = &[
+        "ke", "di", "lewat", "melalui", "pake", "pakai", "urus", "ngurus", "lapor", "melapor",
+    ];
+    let words: Vec<&str> = before
+        .rsplit(' ')
+        .filter(|w| !THROUGH.contains(w))
+        .take(6)
+        .collect();
     let window = match words.iter().position(|w| LIST.contains(w)) {
         Some(k) if k <= 1 => 6,
         _ => 3,
@@ -1115,6 +1127,18 @@ mod tests {
             s.reasons
         );
         assert!(!s.flagged, "{:?}", s.scores);
+        // Told to bypass the labour office, in chat wording: the office does not dampen.
+        for text in [
+            "Kerja di Johor gaji RM 3500, masuk pakai paspor pelancong, ga perlu urus di disnaker",
+            "Admin keuangan Dubai gaji 20 juta, visa kunjungan, jangan lapor-lapor ke disnaker ya",
+            "Lowker luar negeri gaji 10 juta, berangkat gratis, gak pake lewat P3MI / BP2MI",
+        ] {
+            let s = screen(text);
+            assert!(
+                s.categories.contains(&Category::TraffickingRecruitment),
+                "{text}: {s:#?}"
+            );
+        }
         // A negated official word still does not dampen a recruiter: "tanpa BP2MI".
         assert!(!starts_negated("bp2mi"));
         assert!(starts_negated("tidak dijual bebas"));
