@@ -1240,101 +1240,293 @@ async fn concurrent_capture_story(db: Db) {
 
 // ------------------------------------------------------------------ webhooks
 
-/// The workflow routes alone with a webhook for the shop platform pointing at a listener of this
-/// test (loopback, allowed explicitly): a new request arrives there signed with HMAC-SHA256.
-#[tokio::test]
-async fn takedown_webhook_is_signed() {
-    use patroli_server::workflow::{WebhookTarget, WorkflowConfig, routes_with};
-    use sha2::{Digest, Sha256};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+impl Server {
+    /// A second server over the same store whose workflow has `config` (webhooks); returns its
+    /// base URL. Tokens of the first server work here too (they live in the store).
+    async fn with_workflow(&self, config: patroli_server::workflow::WorkflowConfig) -> String {
+        let config = ServerConfig::default()
+            .with_login_attempts_per_minute(1000)
+            .with_workflow(config);
+        let state = AppState::new(self.store.clone(), Arc::new(Engine::builtin()), config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(patroli_server::serve(listener, state));
+        base
+    }
 
-    let Some(s) = start(Db::Sqlite).await else {
-        return;
-    };
-    let (_, inv) = s
-        .user("penyidik", Role::Investigator, AgencyKind::Bpom)
-        .await;
-    let p = s.seed("w1", "penjual", "Pil koplo ready, WA {phone}").await;
+    /// Requests a takedown of `post` through the server at `base`; returns its id.
+    async fn takedown_via(&self, base: &str, token: &str, post: &str) -> String {
+        let res = self
+            .http
+            .post(format!("{base}/api/v1/takedowns"))
+            .bearer_auth(token)
+            .json(&json!({"post_ids": [post], "legal_basis": "pp-71-2019"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json::<Value>().await.unwrap()["takedown_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
 
-    let hook = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hook_url = format!(
-        "http://127.0.0.1:{}/patroli",
-        hook.local_addr().unwrap().port()
-    );
-    let config = WorkflowConfig::new(patroli_core::crypto::SealingKey::from_bytes([9; 32]))
-        .with_webhook(
-            &s.name("toko"),
-            WebhookTarget {
-                url: hook_url,
-                secret: "rahasia-platform".into(),
-            },
-        )
-        .with_private_webhooks(true);
-    let state = AppState::new(
-        s.store.clone(),
-        Arc::new(Engine::builtin()),
-        ServerConfig::default(),
-    );
-    let app = routes_with(config).with_state(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-
-    let res = s
-        .http
-        .post(format!("{base}/api/v1/takedowns"))
-        .bearer_auth(&inv)
-        .json(&json!({"post_ids": [p], "legal_basis": "pp-71-2019"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let takedown_id = res.json::<Value>().await.unwrap()["takedown_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-
-    // Receive the delivery and acknowledge it.
-    let (mut conn, _) = hook.accept().await.unwrap();
-    let mut got = Vec::new();
-    let mut buf = [0u8; 4096];
-    let body = loop {
-        let n = conn.read(&mut buf).await.unwrap();
-        assert!(n > 0, "connection closed before the body arrived");
-        got.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&got).to_string();
-        if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let len: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("Content-Length: "))
-                .unwrap()
-                .parse()
+    /// The request's `deliveries` once there are `n` of them (the delivery runs in the
+    /// background); fails after five seconds.
+    async fn deliveries(&self, base: &str, token: &str, takedown: &str, n: usize) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let res = self
+                .http
+                .get(format!("{base}/api/v1/takedowns/{takedown}"))
+                .bearer_auth(token)
+                .send()
+                .await
                 .unwrap();
-            if body.len() >= len {
-                break (head.to_string(), body[..len].to_string());
+            assert_eq!(res.status(), StatusCode::OK);
+            let body: Value = res.json().await.unwrap();
+            let d = body["deliveries"].as_array().expect("deliveries").clone();
+            if d.len() >= n {
+                return d;
             }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "only {} of {n} deliveries logged: {body}",
+                d.len()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-    };
-    conn.write_all(b"HTTP/1.1 204 No Content\r\n\r\n")
-        .await
-        .unwrap();
-    let (head, body) = body;
-    assert!(head.starts_with("POST /patroli HTTP/1.1"), "{head}");
-    let payload: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(payload["event"], "takedown.requested");
-    assert_eq!(payload["takedown_id"], takedown_id.as_str());
-    // HMAC-SHA256 computed here from its definition (RFC 2104), independently of the server.
-    let key = b"rahasia-platform";
+    }
+}
+
+/// HMAC-SHA256 computed here from its definition (RFC 2104), independently of the server.
+fn hmac_sha256_hex(key: &[u8], body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
     let mut block = [0u8; 64];
     block[..key.len()].copy_from_slice(key);
     let inner = Sha256::new()
         .chain_update(block.map(|b| b ^ 0x36))
-        .chain_update(body.as_bytes())
+        .chain_update(body)
         .finalize();
     let mac = Sha256::new()
         .chain_update(block.map(|b| b ^ 0x5c))
         .chain_update(inner)
         .finalize();
-    let expected = format!("X-Patroli-Signature: sha256={}", hex::encode(mac));
-    assert!(head.lines().any(|l| l == expected), "{head}");
+    hex::encode(mac)
 }
+
+fn rfc3339(v: &Value) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(
+        v.as_str().expect("a time"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap()
+}
+
+/// What the test's platform receiver saw of one delivery.
+struct Received {
+    at: std::time::Instant,
+    signature: Option<String>,
+    body: String,
+}
+
+/// A platform's webhook receiver on 127.0.0.1 (axum): `503` to the first delivery, `200` to
+/// the others; every request is handed to the test.
+async fn flaky_receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<Received>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let app = axum::Router::new().route(
+        "/patroli/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let tx = tx.clone();
+            let seen = seen.clone();
+            async move {
+                let _ = tx.send(Received {
+                    at: std::time::Instant::now(),
+                    signature: headers
+                        .get("x-patroli-signature")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string),
+                    body,
+                });
+                if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    axum::http::StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/patroli/hook",
+        listener.local_addr().unwrap().port()
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, rx)
+}
+
+/// A platform's receiver fails the first delivery and accepts the second: the retry comes after
+/// the configured backoff, both carry a valid HMAC-SHA256 signature of the body, and both
+/// attempts are in the delivery log (API and page) with status and next retry.
+async fn webhook_retries_then_delivers(db: Db) {
+    use patroli_server::workflow::{WebhookRetry, WebhookTarget, WorkflowConfig};
+    let Some(s) = start(db).await else {
+        return;
+    };
+    let (_, inv) = s
+        .user("penyidik", Role::Investigator, AgencyKind::Bpom)
+        .await;
+    let platform = s.platform_token(&s.name("toko")).await;
+    let p = s.seed("w1", "penjual", "Pil koplo ready, WA {phone}").await;
+    let (hook_url, mut received) = flaky_receiver().await;
+    let backoff = std::time::Duration::from_millis(300);
+    let config = WorkflowConfig::new(patroli_core::crypto::SealingKey::from_bytes([9; 32]))
+        .with_webhook(
+            &s.name("toko"),
+            WebhookTarget {
+                url: hook_url.clone(),
+                secret: "rahasia-platform".into(),
+            },
+        )
+        .with_private_webhooks(true)
+        .with_webhook_retry(WebhookRetry {
+            attempts: 4,
+            first_backoff: backoff,
+        });
+    let base = s.with_workflow(config).await;
+    let takedown = s.takedown_via(&base, &inv, &p).await;
+
+    let wait = std::time::Duration::from_secs(5);
+    let first = tokio::time::timeout(wait, received.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let second = tokio::time::timeout(wait, received.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        second.at - first.at >= backoff,
+        "retried after {:?}, before the {backoff:?} backoff",
+        second.at - first.at
+    );
+    assert_eq!(first.body, second.body, "a retry sends the same body");
+    let payload: Value = serde_json::from_str(&first.body).unwrap();
+    assert_eq!(payload["event"], "takedown.requested");
+    assert_eq!(payload["takedown_id"], takedown.as_str());
+    assert_eq!(payload["post_ids"], json!([p]));
+    let expected = format!(
+        "sha256={}",
+        hmac_sha256_hex(b"rahasia-platform", first.body.as_bytes())
+    );
+    assert_eq!(first.signature.as_deref(), Some(expected.as_str()));
+    assert_eq!(second.signature.as_deref(), Some(expected.as_str()));
+
+    let log = s.deliveries(&base, &inv, &takedown, 2).await;
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[0]["attempt"], 1);
+    assert_eq!(log[0]["status_code"], 503);
+    assert_eq!(log[0]["error"], Value::Null);
+    assert_eq!(log[0]["url"], hook_url.as_str());
+    let retry_at = rfc3339(&log[0]["next_retry_at"]);
+    assert_eq!(retry_at - rfc3339(&log[0]["at"]), backoff);
+    assert_eq!(log[1]["attempt"], 2);
+    assert_eq!(log[1]["status_code"], 200);
+    assert_eq!(log[1]["next_retry_at"], Value::Null);
+    assert!(rfc3339(&log[1]["at"]) >= retry_at);
+    // The platform sees the log of its own request too.
+    let own = s.deliveries(&base, &platform, &takedown, 2).await;
+    assert_eq!(own.len(), 2);
+    // Nothing after the success.
+    assert!(received.try_recv().is_err());
+
+    let page = s.get(&inv, &format!("/takedown/{takedown}")).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Log pengiriman webhook"), "{html}");
+    assert!(html.contains(r#"<tr data-attempt="1">"#), "{html}");
+    assert!(
+        html.contains(r#"<tr class="delivered" data-attempt="2">"#),
+        "{html}"
+    );
+    assert!(html.contains("<td>503</td>") && html.contains("<td>200</td>"));
+    assert!(html.contains("(terkirim)"));
+    let en = s
+        .get(&inv, &format!("/takedown/{takedown}?lang=en"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        en.contains("Webhook delivery log") && en.contains("(delivered)"),
+        "{en}"
+    );
+    // The list links to the detail page.
+    let list = s.get(&inv, "/takedown").await.text().await.unwrap();
+    assert!(list.contains(&format!(r#"href="/takedown/{takedown}""#)));
+}
+on_both!(
+    webhook_retries_then_delivers,
+    webhook_retries_then_delivers_sqlite,
+    webhook_retries_then_delivers_postgres
+);
+
+/// Without the explicit allowance (off by default) a webhook whose host resolves to an internal
+/// address gets no connection: one logged attempt says why, and it is not retried. The page shows
+/// the logged URL escaped.
+async fn webhook_to_internal_address_is_refused(db: Db) {
+    use patroli_server::workflow::{WebhookTarget, WorkflowConfig};
+    let Some(s) = start(db).await else {
+        return;
+    };
+    let (_, inv) = s
+        .user("penyidik", Role::Investigator, AgencyKind::Bpom)
+        .await;
+    let p = s.seed("w2", "penjual", "Pil koplo ready, WA {phone}").await;
+    let hook = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = hook.local_addr().unwrap().port();
+    let config = WorkflowConfig::new(patroli_core::crypto::SealingKey::from_bytes([9; 32]))
+        .with_webhook(
+            &s.name("toko"),
+            WebhookTarget {
+                // `localhost` is resolved and checked like any host name.
+                url: format!("http://localhost:{port}/hook/<i>x</i>"),
+                secret: "rahasia-platform".into(),
+            },
+        );
+    assert!(!config.allow_private_webhooks, "off unless asked for");
+    let base = s.with_workflow(config).await;
+    let takedown = s.takedown_via(&base, &inv, &p).await;
+
+    let log = s.deliveries(&base, &inv, &takedown, 1).await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["attempt"], 1);
+    assert_eq!(log[0]["status_code"], Value::Null);
+    assert_eq!(log[0]["next_retry_at"], Value::Null, "a refusal is final");
+    let error = log[0]["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("refused: ") && error.ends_with("is an internal address"),
+        "{error}"
+    );
+    let connected =
+        tokio::time::timeout(std::time::Duration::from_millis(300), hook.accept()).await;
+    assert!(connected.is_err(), "the internal address was connected to");
+
+    let html = s
+        .get(&inv, &format!("/takedown/{takedown}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("refused: "), "{html}");
+    assert!(html.contains("(tidak dicoba lagi)"));
+    assert!(html.contains("/hook/&lt;i&gt;x&lt;/i&gt;"), "{html}");
+    assert!(!html.contains("<i>x</i>"));
+}
+on_both!(
+    webhook_to_internal_address_is_refused,
+    webhook_to_internal_address_is_refused_sqlite,
+    webhook_to_internal_address_is_refused_postgres
+);
