@@ -1530,3 +1530,198 @@ on_both!(
     webhook_to_internal_address_is_refused_sqlite,
     webhook_to_internal_address_is_refused_postgres
 );
+
+// ------------------------------------------------------------------ referral
+
+/// A case referred over the API: a reason is required, not to the agency leading it; the
+/// receiving agency leads and sees it, the referring one keeps seeing it; a referred case can
+/// only be closed, and the outcome `referral` is then accepted.
+async fn referral_story(db: Db) {
+    let Some(s) = start(db).await else {
+        return;
+    };
+    let (_, bpom) = s
+        .user("penyidik", Role::Investigator, AgencyKind::Bpom)
+        .await;
+    let (_, bnn) = s.user("bnn", Role::Investigator, AgencyKind::Bnn).await;
+    let bnn_agency = s
+        .store
+        .ensure_agency(AgencyKind::Bnn, AgencyKind::Bnn.as_str())
+        .await
+        .unwrap();
+    let p = s.seed("r1", "penjual", TEXT).await;
+    let res = s
+        .post(
+            &bpom,
+            "/api/v1/cases",
+            json!({"title": "Pil koplo", "category": "drugs", "post_ids": [p]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let case_id = res.json::<Value>().await.unwrap()["case_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let case = format!("/api/v1/cases/{case_id}");
+    let actions = format!("{case}/actions");
+    assert_eq!(s.get(&bnn, &case).await.status(), StatusCode::NOT_FOUND);
+    let lead = s.get_json(&bpom, &case).await["state"]["lead_agency"].clone();
+
+    let res = s
+        .post(
+            &bpom,
+            &actions,
+            json!({"action": "refer", "to_agency": bnn_agency.name, "reason": " "}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CONFLICT,
+        "a referral needs a reason"
+    );
+    let res = s
+        .post(
+            &bpom,
+            &actions,
+            json!({"action": "refer", "to_agency": lead, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CONFLICT,
+        "not to the leading agency"
+    );
+    assert_eq!(s.get(&bnn, &case).await.status(), StatusCode::NOT_FOUND);
+
+    let res = s
+        .post(
+            &bpom,
+            &actions,
+            json!({"action": "refer", "to_agency": bnn_agency.name, "reason": "jaringan narkotika"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let detail = s.get_json(&bnn, &case).await;
+    assert_eq!(detail["status"], "referred");
+    assert_eq!(detail["state"]["lead_agency"], bnn_agency.id.to_string());
+    let referral = &detail["state"]["referrals"][0];
+    assert_eq!(referral["from_agency"], lead);
+    assert_eq!(referral["reason"], "jaringan narkotika");
+    assert_eq!(detail["allowed_actions"], json!(["close"]));
+    assert_eq!(s.get(&bpom, &case).await.status(), StatusCode::OK);
+    assert!(
+        detail["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "status" && e["detail"]["action"] == "refer"),
+        "{}",
+        detail["timeline"]
+    );
+
+    let res = s
+        .post(&bnn, &actions, json!({"action": "start_investigation"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let res = s
+        .post(
+            &bnn,
+            &actions,
+            json!({"action": "close", "outcome": "referral"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(s.get_json(&bpom, &case).await["status"], "closed");
+    let audit = s
+        .store
+        .list_audit(&patroli_store::AuditFilter {
+            target: Some(format!("case:{case_id}")),
+            action: Some("case.status".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        audit.iter().any(|e| e.detail["action"] == "refer"),
+        "{audit:?}"
+    );
+}
+on_both!(referral_story, referral_sqlite, referral_postgres);
+
+// ------------------------------------------------------------------ overdue takedowns
+
+/// A request past its deadline and unanswered is overdue in the API, on both takedown pages and
+/// in the platform's statistics.
+async fn overdue_story(db: Db) {
+    let Some(s) = start(db).await else {
+        return;
+    };
+    let (_, inv) = s
+        .user("penyidik", Role::Investigator, AgencyKind::Bpom)
+        .await;
+    let platform = s.platform_token(&s.name("toko")).await;
+    let p = s.seed("o1", "penjual", TEXT).await;
+    let pl = s
+        .store
+        .get_platform_by_name(&s.name("toko"))
+        .await
+        .unwrap()
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let t = s
+        .store
+        .create_takedown(patroli_store::NewTakedown {
+            platform_id: pl.id,
+            case_id: None,
+            account_id: None,
+            agency_id: None,
+            requested_by: "user:test".into(),
+            legal_basis: "PP 71/2019".into(),
+            urgency: patroli_core::workflow::Urgency::Normal,
+            category: None,
+            requested_at: now - time::Duration::hours(30),
+            due_at: now - time::Duration::hours(6),
+            posts: vec![p.parse().unwrap()],
+            marks: vec![],
+        })
+        .await
+        .unwrap();
+    let api = s
+        .get_json(&platform, &format!("/api/v1/takedowns/{}", t.id))
+        .await;
+    assert_eq!(api["overdue"], true);
+    assert!(api["seconds_left"].as_i64().unwrap() <= -6 * 3600 + 5);
+    let pending = s
+        .get_json(&platform, "/api/v1/takedowns?status=pending")
+        .await;
+    assert_eq!(pending["items"][0]["overdue"], true);
+
+    let list = s.get(&inv, "/takedown").await.text().await.unwrap();
+    let row = list
+        .split("<tr")
+        .find(|r| r.contains(&format!("/takedown/{}", t.id)))
+        .expect("listed");
+    assert!(row.starts_with(r#" class="overdue""#), "{row}");
+    assert!(row.contains("TERLAMBAT") && row.contains("-6 jam"), "{row}");
+    let page = s
+        .get(&inv, &format!("/takedown/{}?lang=en", t.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("OVERDUE") && page.contains("No webhook deliveries"),
+        "{page}"
+    );
+
+    let stats = s.get_json(&platform, "/api/v1/takedowns/stats").await;
+    assert_eq!(
+        stats["platforms"].as_array().unwrap().len(),
+        1,
+        "own platform only"
+    );
+    let row = &stats["platforms"][0];
+    assert_eq!(row["overdue"], 1);
+    assert_eq!(row["compliance_rate"], json!(0.0));
+}
+on_both!(overdue_story, overdue_sqlite, overdue_postgres);
