@@ -1725,3 +1725,52 @@ async fn overdue_story(db: Db) {
     assert_eq!(row["compliance_rate"], json!(0.0));
 }
 on_both!(overdue_story, overdue_sqlite, overdue_postgres);
+
+// ------------------------------------------------------------------ tracking-code lookups
+
+/// Public status lookups are limited per address (API and page share the count), so the codes'
+/// random bits cannot be walked through.
+#[tokio::test]
+async fn tracking_code_lookups_are_rate_limited() {
+    use patroli_server::workflow::WorkflowConfig;
+    let Some(s) = start(Db::Sqlite).await else {
+        return;
+    };
+    let config = WorkflowConfig::new(patroli_core::crypto::SealingKey::from_bytes([9; 32]))
+        .with_status_lookups_per_hour(3);
+    let base = s.with_workflow(config).await;
+    let res = s
+        .http
+        .post(format!("{base}/api/v1/reports"))
+        .json(&json!({"text": "ada yang jual pil koplo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let code = res.json::<Value>().await.unwrap()["tracking_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let api = format!("{base}/api/v1/reports/{code}");
+    let page = format!("{base}/lapor/status?code={code}");
+    for url in [&api, &page, &api] {
+        let res = s.http.get(url).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{url}");
+    }
+    let res = s.http.get(&api).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"]["code"],
+        "rate_limited"
+    );
+    let res = s.http.get(&page).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    // The empty form is not a lookup.
+    let res = s
+        .http
+        .get(format!("{base}/lapor/status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}

@@ -44,6 +44,9 @@ pub struct WorkflowConfig {
     pub takedown_policy: TakedownPolicy,
     /// Public reports accepted per client address per hour.
     pub reports_per_hour: u32,
+    /// Public tracking-code lookups (API and `/lapor/status`) per client address per hour: the
+    /// codes' 35 random bits are only safe from guessing behind a limit.
+    pub status_lookups_per_hour: u32,
     /// Webhook per platform name.
     pub webhooks: BTreeMap<String, WebhookTarget>,
     /// Deliver webhooks to loopback/private addresses. Off by default; only tests turn it on.
@@ -113,6 +116,7 @@ impl WorkflowConfig {
             sealing_key: Arc::new(sealing_key),
             takedown_policy: TakedownPolicy::default(),
             reports_per_hour: 20,
+            status_lookups_per_hour: 120,
             webhooks: BTreeMap::new(),
             allow_private_webhooks: false,
             webhook_retry: WebhookRetry::default(),
@@ -155,6 +159,11 @@ impl WorkflowConfig {
         self
     }
 
+    pub fn with_status_lookups_per_hour(mut self, n: u32) -> Self {
+        self.status_lookups_per_hour = n;
+        self
+    }
+
     pub fn with_reports_per_hour(mut self, n: u32) -> Self {
         self.reports_per_hour = n;
         self
@@ -192,6 +201,7 @@ pub fn load_or_create_key(dir: &Path) -> std::io::Result<SealingKey> {
 pub(crate) struct Workflow {
     pub config: WorkflowConfig,
     pub report_limiter: RateLimiter,
+    pub status_limiter: RateLimiter,
     pub legal: LegalBasis,
 }
 
@@ -373,6 +383,7 @@ pub fn routes() -> Router<AppState> {
 pub fn routes_with(config: WorkflowConfig) -> Router<AppState> {
     let wf = Arc::new(Workflow {
         report_limiter: RateLimiter::new(config.reports_per_hour, Duration::from_secs(3600)),
+        status_limiter: RateLimiter::new(config.status_lookups_per_hour, Duration::from_secs(3600)),
         config,
         legal: LegalBasis::builtin(),
     });

@@ -232,9 +232,15 @@ pub(super) struct StatusQuery {
 pub(super) async fn report_status(
     State(state): State<AppState>,
     Extension(lang): Extension<Lang>,
+    Extension(wf): Wf,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
     Query(q): Query<StatusQuery>,
 ) -> Response {
     let code = q.code.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    if code.is_some() && !report_ops::lookup_allowed(&wf, &headers, addr) {
+        return page_error(lang, ApiError::new(ErrorCode::RateLimited));
+    }
     let result = match code {
         Some(c) => Some(report_ops::by_code(&state, c).await.map(|r| r.status)),
         None => None,
