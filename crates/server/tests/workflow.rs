@@ -1774,3 +1774,69 @@ async fn tracking_code_lookups_are_rate_limited() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+// ------------------------------------------------------------------ public pages, logged in
+
+/// A logged-in user (session cookie) on `/cek`: the result page's forms carry the session's
+/// CSRF token, so checking again and reporting the offer are not refused by the CSRF guard.
+#[tokio::test]
+async fn offer_check_works_with_a_session_cookie() {
+    let Some(s) = start(Db::Sqlite).await else {
+        return;
+    };
+    let username = s.name("analis");
+    s.user("analis", Role::Analyst, AgencyKind::Bpom).await;
+    let res = s
+        .http
+        .post(s.url("/api/v1/login"))
+        .json(&json!({"username": username, "password": "kata-sandi-rahasia"}))
+        .send()
+        .await
+        .unwrap();
+    let cookie_of = |res: &reqwest::Response, name: &str| {
+        res.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .and_then(|c| c.split(';').next())
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no {name} cookie"))
+    };
+    let session = cookie_of(&res, "patroli_session");
+    let csrf = res.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let offer = format!("Jual pil koplo murah, COD {}", s.tag);
+    let res = s
+        .http
+        .post(s.url("/cek"))
+        .header("cookie", &session)
+        .form(&[("_csrf", csrf.as_str()), ("text", offer.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let lapor = cookie_of(&res, "patroli_lapor");
+    let page = res.text().await.unwrap();
+    let field = format!(r#"name="_csrf" value="{csrf}""#);
+    assert_eq!(page.matches(&field).count(), 2, "both forms: {page}");
+    let token = lapor.trim_start_matches("patroli_lapor=").to_string();
+    // The page's "report it" form, as the browser would send it.
+    let res = s
+        .http
+        .post(s.url("/lapor"))
+        .header("cookie", format!("{session}; {lapor}"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("_lapor", token.as_str()),
+            ("text", offer.as_str()),
+            ("anonymous", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("id=\"tracking-code\""));
+}

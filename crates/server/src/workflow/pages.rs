@@ -305,8 +305,12 @@ pub(super) async fn check_form(
 pub(super) async fn check_submit(
     State(state): State<AppState>,
     Extension(lang): Extension<Lang>,
+    // A logged-in user got past the CSRF guard, which left the caller here: the forms on the
+    // result page must carry their CSRF token too, or the guard refuses them.
+    who: Option<Extension<Principal>>,
     form: Result<Form<CheckForm>, FormRejection>,
 ) -> Response {
+    let who = who.map(|Extension(p)| p);
     let Form(f) = match form {
         Ok(f) => f,
         Err(e) => return form_error(lang, e),
@@ -325,7 +329,7 @@ pub(super) async fn check_submit(
         })
         .unwrap_or_default();
     let body = html! {
-        (check_form_markup(lang, None, &f.text))
+        (check_form_markup(lang, who.as_ref(), &f.text))
         h2 { (tr(lang, "Hasil", "Result")) }
         @if result["warning"] == true {
             p.error #check-warning { (tr(lang, "Hati-hati: penawaran ini memiliki tanda bahaya.", "Careful: this offer shows warning signs.")) }
@@ -341,6 +345,7 @@ pub(super) async fn check_submit(
         } }
         h3 { (tr(lang, "Laporkan penawaran ini", "Report this offer")) }
         form method="post" action="/lapor" {
+            @if let Some(p) = &who { (csrf_input(p)) }
             input type="hidden" name=(PUBLIC_CSRF_FIELD) value=(token);
             input type="hidden" name="text" value=(f.text);
             input type="hidden" name="anonymous" value="1";
