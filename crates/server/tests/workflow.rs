@@ -332,6 +332,15 @@ async fn enforcement_story(db: Db) {
         .expect("report listed")
         .clone();
     assert_eq!(item["duplicate_of"], p1.as_str(), "{item}");
+    // Screened like a post: the engine's reasons travel with the report.
+    assert_eq!(item["screening"]["flagged"], true, "{item}");
+    assert!(
+        item["screening"]["categories"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("drugs")),
+        "{item}"
+    );
     assert_eq!(item["has_contact"], true);
     assert!(!item.to_string().contains("Siti"), "{item}");
     assert!(!item.to_string().contains("0811000111"), "{item}");
