@@ -1723,6 +1723,13 @@ async fn overdue_story(db: Db) {
         "{page}"
     );
 
+    // Another platform cannot read it, nor count it.
+    let other = s.platform_token(&s.name("pasar")).await;
+    let res = s.get(&other, &format!("/api/v1/takedowns/{}", t.id)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let theirs = s.get_json(&other, "/api/v1/takedowns/stats").await;
+    assert!(!theirs.to_string().contains(&s.name("toko")), "{theirs}");
+
     let stats = s.get_json(&platform, "/api/v1/takedowns/stats").await;
     assert_eq!(
         stats["platforms"].as_array().unwrap().len(),
@@ -1848,4 +1855,45 @@ async fn offer_check_works_with_a_session_cookie() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.text().await.unwrap().contains("id=\"tracking-code\""));
+}
+
+// ------------------------------------------------------------------ no fetching
+
+/// Links in reports and pasted offers are stored and compared, never fetched: a listener named
+/// by them gets no connection.
+#[tokio::test]
+async fn reported_links_are_never_fetched() {
+    let Some(s) = start(Db::Sqlite).await else {
+        return;
+    };
+    let (_, analyst) = s.user("analis", Role::Analyst, AgencyKind::Bpom).await;
+    let target = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let link = format!(
+        "http://127.0.0.1:{}/toko/pil",
+        target.local_addr().unwrap().port()
+    );
+    let res = s
+        .http
+        .post(s.url("/api/v1/reports"))
+        .json(&json!({"link": link, "text": "jual pil koplo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = s
+        .http
+        .post(s.url("/api/v1/cek"))
+        .json(&json!({"text": format!("Lowongan kerja, daftar di {link}")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let list = s.get_json(&analyst, "/api/v1/reports").await;
+    assert!(
+        list.to_string().contains(&link),
+        "the link is stored as given"
+    );
+    let connected =
+        tokio::time::timeout(std::time::Duration::from_millis(300), target.accept()).await;
+    assert!(connected.is_err(), "a reported link was fetched");
 }
