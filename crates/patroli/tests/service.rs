@@ -196,6 +196,111 @@ fn evidence_verify_rejects_a_file_that_is_not_a_package() {
     );
 }
 
+/// A package of two evidence items as the server exports it, and the same package with one byte
+/// of the screenshot changed (re-zipped, so only the content check can notice).
+fn evidence_packages() -> (Vec<u8>, Vec<u8>, String) {
+    use patroli_core::evidence::{EvidenceItem, PackageInput, PartInput, build_package};
+    use patroli_core::{CaseId, EvidenceId};
+    let case = CaseId(uuid::Uuid::from_u128(0xCA5E));
+    let at = time::OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap();
+    let snapshot = br#"{"text":"jual pil koplo"}"#;
+    let screenshot = b"\x89PNG screenshot bytes";
+    let first = EvidenceItem::capture(
+        EvidenceId(uuid::Uuid::from_u128(1)),
+        case,
+        None,
+        "analis",
+        at,
+        "temuan dikonfirmasi",
+        &[PartInput {
+            name: "post.json",
+            media_type: "application/json",
+            bytes: snapshot,
+        }],
+    )
+    .unwrap();
+    let second = EvidenceItem::capture(
+        EvidenceId(uuid::Uuid::from_u128(2)),
+        case,
+        Some(&first),
+        "penyidik",
+        at,
+        "tangkapan layar",
+        &[PartInput {
+            name: "layar.png",
+            media_type: "image/png",
+            bytes: screenshot,
+        }],
+    )
+    .unwrap();
+    let head = second.hash.clone();
+    let items = [first, second];
+    let files = [
+        (items[0].id, "post.json", &snapshot[..]),
+        (items[1].id, "layar.png", &screenshot[..]),
+    ];
+    let good = build_package(&PackageInput {
+        case_id: case,
+        case_title: "Pil koplo",
+        exported_by: "penyidik",
+        exported_at: at,
+        items: &items,
+        files: &files,
+        custody: &[],
+    })
+    .unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&good)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i).unwrap();
+        let name = f.name().to_string();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).unwrap();
+        if name.ends_with("layar.png") {
+            data[3] ^= 0x01;
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(&data).unwrap();
+    }
+    let bad = out.finish().unwrap().into_inner();
+    (good, bad, head)
+}
+
+#[test]
+fn evidence_verify_passes_an_intact_package_and_names_an_altered_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (good, bad, head) = evidence_packages();
+    let good_path = dir.path().join("bukti.zip");
+    let bad_path = dir.path().join("bukti-diubah.zip");
+    std::fs::write(&good_path, good).unwrap();
+    std::fs::write(&bad_path, bad).unwrap();
+
+    let out = patroli()
+        .args(["evidence", "verify", good_path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("intact") && stdout.contains(&head),
+        "{stdout}"
+    );
+    assert!(stdout.contains("2 evidence item(s)"), "{stdout}");
+
+    let out = patroli()
+        .args(["evidence", "verify", bad_path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("NOT intact"), "{stderr}");
+    assert!(
+        stderr.contains("layar.png"),
+        "the altered file is named: {stderr}"
+    );
+}
+
 #[test]
 fn demo_serves_the_sample_and_prints_logins() {
     let dir = tempfile::tempdir().unwrap();

@@ -332,6 +332,15 @@ async fn enforcement_story(db: Db) {
         .expect("report listed")
         .clone();
     assert_eq!(item["duplicate_of"], p1.as_str(), "{item}");
+    // Screened like a post: the engine's reasons travel with the report.
+    assert_eq!(item["screening"]["flagged"], true, "{item}");
+    assert!(
+        item["screening"]["categories"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("drugs")),
+        "{item}"
+    );
     assert_eq!(item["has_contact"], true);
     assert!(!item.to_string().contains("Siti"), "{item}");
     assert!(!item.to_string().contains("0811000111"), "{item}");
@@ -1240,101 +1249,651 @@ async fn concurrent_capture_story(db: Db) {
 
 // ------------------------------------------------------------------ webhooks
 
-/// The workflow routes alone with a webhook for the shop platform pointing at a listener of this
-/// test (loopback, allowed explicitly): a new request arrives there signed with HMAC-SHA256.
-#[tokio::test]
-async fn takedown_webhook_is_signed() {
-    use patroli_server::workflow::{WebhookTarget, WorkflowConfig, routes_with};
-    use sha2::{Digest, Sha256};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+impl Server {
+    /// A second server over the same store whose workflow has `config` (webhooks); returns its
+    /// base URL. Tokens of the first server work here too (they live in the store).
+    async fn with_workflow(&self, config: patroli_server::workflow::WorkflowConfig) -> String {
+        let config = ServerConfig::default()
+            .with_login_attempts_per_minute(1000)
+            .with_workflow(config);
+        let state = AppState::new(self.store.clone(), Arc::new(Engine::builtin()), config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(patroli_server::serve(listener, state));
+        base
+    }
 
-    let Some(s) = start(Db::Sqlite).await else {
-        return;
-    };
-    let (_, inv) = s
-        .user("penyidik", Role::Investigator, AgencyKind::Bpom)
-        .await;
-    let p = s.seed("w1", "penjual", "Pil koplo ready, WA {phone}").await;
+    /// Requests a takedown of `post` through the server at `base`; returns its id.
+    async fn takedown_via(&self, base: &str, token: &str, post: &str) -> String {
+        let res = self
+            .http
+            .post(format!("{base}/api/v1/takedowns"))
+            .bearer_auth(token)
+            .json(&json!({"post_ids": [post], "legal_basis": "pp-71-2019"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json::<Value>().await.unwrap()["takedown_id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
 
-    let hook = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let hook_url = format!(
-        "http://127.0.0.1:{}/patroli",
-        hook.local_addr().unwrap().port()
-    );
-    let config = WorkflowConfig::new(patroli_core::crypto::SealingKey::from_bytes([9; 32]))
-        .with_webhook(
-            &s.name("toko"),
-            WebhookTarget {
-                url: hook_url,
-                secret: "rahasia-platform".into(),
-            },
-        )
-        .with_private_webhooks(true);
-    let state = AppState::new(
-        s.store.clone(),
-        Arc::new(Engine::builtin()),
-        ServerConfig::default(),
-    );
-    let app = routes_with(config).with_state(state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-
-    let res = s
-        .http
-        .post(format!("{base}/api/v1/takedowns"))
-        .bearer_auth(&inv)
-        .json(&json!({"post_ids": [p], "legal_basis": "pp-71-2019"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let takedown_id = res.json::<Value>().await.unwrap()["takedown_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-
-    // Receive the delivery and acknowledge it.
-    let (mut conn, _) = hook.accept().await.unwrap();
-    let mut got = Vec::new();
-    let mut buf = [0u8; 4096];
-    let body = loop {
-        let n = conn.read(&mut buf).await.unwrap();
-        assert!(n > 0, "connection closed before the body arrived");
-        got.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&got).to_string();
-        if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let len: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("Content-Length: "))
-                .unwrap()
-                .parse()
+    /// The request's `deliveries` once there are `n` of them (the delivery runs in the
+    /// background); fails after five seconds.
+    async fn deliveries(&self, base: &str, token: &str, takedown: &str, n: usize) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let res = self
+                .http
+                .get(format!("{base}/api/v1/takedowns/{takedown}"))
+                .bearer_auth(token)
+                .send()
+                .await
                 .unwrap();
-            if body.len() >= len {
-                break (head.to_string(), body[..len].to_string());
+            assert_eq!(res.status(), StatusCode::OK);
+            let body: Value = res.json().await.unwrap();
+            let d = body["deliveries"].as_array().expect("deliveries").clone();
+            if d.len() >= n {
+                return d;
             }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "only {} of {n} deliveries logged: {body}",
+                d.len()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-    };
-    conn.write_all(b"HTTP/1.1 204 No Content\r\n\r\n")
-        .await
-        .unwrap();
-    let (head, body) = body;
-    assert!(head.starts_with("POST /patroli HTTP/1.1"), "{head}");
-    let payload: Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(payload["event"], "takedown.requested");
-    assert_eq!(payload["takedown_id"], takedown_id.as_str());
-    // HMAC-SHA256 computed here from its definition (RFC 2104), independently of the server.
-    let key = b"rahasia-platform";
+    }
+}
+
+/// HMAC-SHA256 computed here from its definition (RFC 2104), independently of the server.
+fn hmac_sha256_hex(key: &[u8], body: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
     let mut block = [0u8; 64];
     block[..key.len()].copy_from_slice(key);
     let inner = Sha256::new()
         .chain_update(block.map(|b| b ^ 0x36))
-        .chain_update(body.as_bytes())
+        .chain_update(body)
         .finalize();
     let mac = Sha256::new()
         .chain_update(block.map(|b| b ^ 0x5c))
         .chain_update(inner)
         .finalize();
-    let expected = format!("X-Patroli-Signature: sha256={}", hex::encode(mac));
-    assert!(head.lines().any(|l| l == expected), "{head}");
+    hex::encode(mac)
+}
+
+fn rfc3339(v: &Value) -> time::OffsetDateTime {
+    time::OffsetDateTime::parse(
+        v.as_str().expect("a time"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap()
+}
+
+/// What the test's platform receiver saw of one delivery.
+struct Received {
+    at: std::time::Instant,
+    signature: Option<String>,
+    body: String,
+}
+
+/// A platform's webhook receiver on 127.0.0.1 (axum): `503` to the first delivery, `200` to
+/// the others; every request is handed to the test.
+async fn flaky_receiver() -> (String, tokio::sync::mpsc::UnboundedReceiver<Received>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let app = axum::Router::new().route(
+        "/patroli/hook",
+        axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+            let tx = tx.clone();
+            let seen = seen.clone();
+            async move {
+                let _ = tx.send(Received {
+                    at: std::time::Instant::now(),
+                    signature: headers
+                        .get("x-patroli-signature")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_string),
+                    body,
+                });
+                if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    axum::http::StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "http://127.0.0.1:{}/patroli/hook",
+        listener.local_addr().unwrap().port()
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, rx)
+}
+
+/// A platform's receiver fails the first delivery and accepts the second: the retry comes after
+/// the configured backoff, both carry a valid HMAC-SHA256 signature of the body, and both
+/// attempts are in the delivery log (API and page) with status and next retry.
+async fn webhook_retries_then_delivers(db: Db) {
+    use patroli_server::workflow::{WebhookRetry, WebhookTarget, WorkflowConfig};
+    let Some(s) = start(db).await else {
+        return;
+    };
+    let (_, inv) = s
+        .user("penyidik", Role::Investigator, AgencyKind::Bpom)
+        .await;
+    let platform = s.platform_token(&s.name("toko")).await;
+    let p = s.seed("w1", "penjual", "Pil koplo ready, WA {phone}").await;
+    let (hook_url, mut received) = flaky_receiver().await;
+    let backoff = std::time::Duration::from_millis(300);
+    let config = WorkflowConfig::new(patroli_core::crypto::SealingKey::from_bytes([9; 32]))
+        .with_webhook(
+            &s.name("toko"),
+            WebhookTarget {
+                url: hook_url.clone(),
+                secret: "rahasia-platform".into(),
+            },
+        )
+        .with_private_webhooks(true)
+        .with_webhook_retry(WebhookRetry {
+            attempts: 4,
+            first_backoff: backoff,
+        });
+    let base = s.with_workflow(config).await;
+    let takedown = s.takedown_via(&base, &inv, &p).await;
+
+    let wait = std::time::Duration::from_secs(5);
+    let first = tokio::time::timeout(wait, received.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let second = tokio::time::timeout(wait, received.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        second.at - first.at >= backoff,
+        "retried after {:?}, before the {backoff:?} backoff",
+        second.at - first.at
+    );
+    assert_eq!(first.body, second.body, "a retry sends the same body");
+    let payload: Value = serde_json::from_str(&first.body).unwrap();
+    assert_eq!(payload["event"], "takedown.requested");
+    assert_eq!(payload["takedown_id"], takedown.as_str());
+    assert_eq!(payload["post_ids"], json!([p]));
+    let expected = format!(
+        "sha256={}",
+        hmac_sha256_hex(b"rahasia-platform", first.body.as_bytes())
+    );
+    assert_eq!(first.signature.as_deref(), Some(expected.as_str()));
+    assert_eq!(second.signature.as_deref(), Some(expected.as_str()));
+
+    let log = s.deliveries(&base, &inv, &takedown, 2).await;
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[0]["attempt"], 1);
+    assert_eq!(log[0]["status_code"], 503);
+    assert_eq!(log[0]["error"], Value::Null);
+    assert_eq!(log[0]["url"], hook_url.as_str());
+    let retry_at = rfc3339(&log[0]["next_retry_at"]);
+    assert_eq!(retry_at - rfc3339(&log[0]["at"]), backoff);
+    assert_eq!(log[1]["attempt"], 2);
+    assert_eq!(log[1]["status_code"], 200);
+    assert_eq!(log[1]["next_retry_at"], Value::Null);
+    assert!(rfc3339(&log[1]["at"]) >= retry_at);
+    // The platform sees the log of its own request too.
+    let own = s.deliveries(&base, &platform, &takedown, 2).await;
+    assert_eq!(own.len(), 2);
+    // Nothing after the success.
+    assert!(received.try_recv().is_err());
+
+    let page = s.get(&inv, &format!("/takedown/{takedown}")).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Log pengiriman webhook"), "{html}");
+    assert!(html.contains(r#"<tr data-attempt="1">"#), "{html}");
+    assert!(
+        html.contains(r#"<tr class="delivered" data-attempt="2">"#),
+        "{html}"
+    );
+    assert!(html.contains("<td>503</td>") && html.contains("<td>200</td>"));
+    assert!(html.contains("(terkirim)"));
+    let en = s
+        .get(&inv, &format!("/takedown/{takedown}?lang=en"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        en.contains("Webhook delivery log") && en.contains("(delivered)"),
+        "{en}"
+    );
+    // The list links to the detail page.
+    let list = s.get(&inv, "/takedown").await.text().await.unwrap();
+    assert!(list.contains(&format!(r#"href="/takedown/{takedown}""#)));
+}
+on_both!(
+    webhook_retries_then_delivers,
+    webhook_retries_then_delivers_sqlite,
+    webhook_retries_then_delivers_postgres
+);
+
+/// Without the explicit allowance (off by default) a webhook whose host resolves to an internal
+/// address gets no connection: one logged attempt says why, and it is not retried. The page shows
+/// the logged URL escaped.
+async fn webhook_to_internal_address_is_refused(db: Db) {
+    use patroli_server::workflow::{WebhookTarget, WorkflowConfig};
+    let Some(s) = start(db).await else {
+        return;
+    };
+    let (_, inv) = s
+        .user("penyidik", Role::Investigator, AgencyKind::Bpom)
+        .await;
+    let p = s.seed("w2", "penjual", "Pil koplo ready, WA {phone}").await;
+    let hook = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = hook.local_addr().unwrap().port();
+    let config = WorkflowConfig::new(patroli_core::crypto::SealingKey::from_bytes([9; 32]))
+        .with_webhook(
+            &s.name("toko"),
+            WebhookTarget {
+                // `localhost` is resolved and checked like any host name.
+                url: format!("http://localhost:{port}/hook/<i>x</i>"),
+                secret: "rahasia-platform".into(),
+            },
+        );
+    assert!(!config.allow_private_webhooks, "off unless asked for");
+    let base = s.with_workflow(config).await;
+    let takedown = s.takedown_via(&base, &inv, &p).await;
+
+    let log = s.deliveries(&base, &inv, &takedown, 1).await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!(log[0]["attempt"], 1);
+    assert_eq!(log[0]["status_code"], Value::Null);
+    assert_eq!(log[0]["next_retry_at"], Value::Null, "a refusal is final");
+    let error = log[0]["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("refused: ") && error.ends_with("is an internal address"),
+        "{error}"
+    );
+    let connected =
+        tokio::time::timeout(std::time::Duration::from_millis(300), hook.accept()).await;
+    assert!(connected.is_err(), "the internal address was connected to");
+
+    let html = s
+        .get(&inv, &format!("/takedown/{takedown}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("refused: "), "{html}");
+    assert!(html.contains("(tidak dicoba lagi)"));
+    assert!(html.contains("/hook/&lt;i&gt;x&lt;/i&gt;"), "{html}");
+    assert!(!html.contains("<i>x</i>"));
+}
+on_both!(
+    webhook_to_internal_address_is_refused,
+    webhook_to_internal_address_is_refused_sqlite,
+    webhook_to_internal_address_is_refused_postgres
+);
+
+// ------------------------------------------------------------------ referral
+
+/// A case referred over the API: a reason is required, not to the agency leading it; the
+/// receiving agency leads and sees it, the referring one keeps seeing it; a referred case can
+/// only be closed, and the outcome `referral` is then accepted.
+async fn referral_story(db: Db) {
+    let Some(s) = start(db).await else {
+        return;
+    };
+    let (_, bpom) = s
+        .user("penyidik", Role::Investigator, AgencyKind::Bpom)
+        .await;
+    let (_, bnn) = s.user("bnn", Role::Investigator, AgencyKind::Bnn).await;
+    let bnn_agency = s
+        .store
+        .ensure_agency(AgencyKind::Bnn, AgencyKind::Bnn.as_str())
+        .await
+        .unwrap();
+    let p = s.seed("r1", "penjual", TEXT).await;
+    let res = s
+        .post(
+            &bpom,
+            "/api/v1/cases",
+            json!({"title": "Pil koplo", "category": "drugs", "post_ids": [p]}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let case_id = res.json::<Value>().await.unwrap()["case_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let case = format!("/api/v1/cases/{case_id}");
+    let actions = format!("{case}/actions");
+    assert_eq!(s.get(&bnn, &case).await.status(), StatusCode::NOT_FOUND);
+    let lead = s.get_json(&bpom, &case).await["state"]["lead_agency"].clone();
+
+    let res = s
+        .post(
+            &bpom,
+            &actions,
+            json!({"action": "refer", "to_agency": bnn_agency.name, "reason": " "}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CONFLICT,
+        "a referral needs a reason"
+    );
+    let res = s
+        .post(
+            &bpom,
+            &actions,
+            json!({"action": "refer", "to_agency": lead, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::CONFLICT,
+        "not to the leading agency"
+    );
+    assert_eq!(s.get(&bnn, &case).await.status(), StatusCode::NOT_FOUND);
+
+    let res = s
+        .post(
+            &bpom,
+            &actions,
+            json!({"action": "refer", "to_agency": bnn_agency.name, "reason": "jaringan narkotika"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let detail = s.get_json(&bnn, &case).await;
+    assert_eq!(detail["status"], "referred");
+    assert_eq!(detail["state"]["lead_agency"], bnn_agency.id.to_string());
+    let referral = &detail["state"]["referrals"][0];
+    assert_eq!(referral["from_agency"], lead);
+    assert_eq!(referral["reason"], "jaringan narkotika");
+    assert_eq!(detail["allowed_actions"], json!(["close"]));
+    assert_eq!(s.get(&bpom, &case).await.status(), StatusCode::OK);
+    assert!(
+        detail["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "status" && e["detail"]["action"] == "refer"),
+        "{}",
+        detail["timeline"]
+    );
+
+    let res = s
+        .post(&bnn, &actions, json!({"action": "start_investigation"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    let res = s
+        .post(
+            &bnn,
+            &actions,
+            json!({"action": "close", "outcome": "referral"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(s.get_json(&bpom, &case).await["status"], "closed");
+    let audit = s
+        .store
+        .list_audit(&patroli_store::AuditFilter {
+            target: Some(format!("case:{case_id}")),
+            action: Some("case.status".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        audit.iter().any(|e| e.detail["action"] == "refer"),
+        "{audit:?}"
+    );
+}
+on_both!(referral_story, referral_sqlite, referral_postgres);
+
+// ------------------------------------------------------------------ overdue takedowns
+
+/// A request past its deadline and unanswered is overdue in the API, on both takedown pages and
+/// in the platform's statistics.
+async fn overdue_story(db: Db) {
+    let Some(s) = start(db).await else {
+        return;
+    };
+    let (_, inv) = s
+        .user("penyidik", Role::Investigator, AgencyKind::Bpom)
+        .await;
+    let platform = s.platform_token(&s.name("toko")).await;
+    let p = s.seed("o1", "penjual", TEXT).await;
+    let pl = s
+        .store
+        .get_platform_by_name(&s.name("toko"))
+        .await
+        .unwrap()
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let t = s
+        .store
+        .create_takedown(patroli_store::NewTakedown {
+            platform_id: pl.id,
+            case_id: None,
+            account_id: None,
+            agency_id: None,
+            requested_by: "user:test".into(),
+            legal_basis: "PP 71/2019".into(),
+            urgency: patroli_core::workflow::Urgency::Normal,
+            category: None,
+            requested_at: now - time::Duration::hours(30),
+            due_at: now - time::Duration::hours(6),
+            posts: vec![p.parse().unwrap()],
+            marks: vec![],
+        })
+        .await
+        .unwrap();
+    let api = s
+        .get_json(&platform, &format!("/api/v1/takedowns/{}", t.id))
+        .await;
+    assert_eq!(api["overdue"], true);
+    assert!(api["seconds_left"].as_i64().unwrap() <= -6 * 3600 + 5);
+    let pending = s
+        .get_json(&platform, "/api/v1/takedowns?status=pending")
+        .await;
+    assert_eq!(pending["items"][0]["overdue"], true);
+
+    let list = s.get(&inv, "/takedown").await.text().await.unwrap();
+    let row = list
+        .split("<tr")
+        .find(|r| r.contains(&format!("/takedown/{}", t.id)))
+        .expect("listed");
+    assert!(row.starts_with(r#" class="overdue""#), "{row}");
+    assert!(row.contains("TERLAMBAT") && row.contains("-6 jam"), "{row}");
+    let page = s
+        .get(&inv, &format!("/takedown/{}?lang=en", t.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("OVERDUE") && page.contains("No webhook deliveries"),
+        "{page}"
+    );
+
+    // Another platform cannot read it, nor count it.
+    let other = s.platform_token(&s.name("pasar")).await;
+    let res = s.get(&other, &format!("/api/v1/takedowns/{}", t.id)).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let theirs = s.get_json(&other, "/api/v1/takedowns/stats").await;
+    assert!(!theirs.to_string().contains(&s.name("toko")), "{theirs}");
+
+    let stats = s.get_json(&platform, "/api/v1/takedowns/stats").await;
+    assert_eq!(
+        stats["platforms"].as_array().unwrap().len(),
+        1,
+        "own platform only"
+    );
+    let row = &stats["platforms"][0];
+    assert_eq!(row["overdue"], 1);
+    assert_eq!(row["compliance_rate"], json!(0.0));
+}
+on_both!(overdue_story, overdue_sqlite, overdue_postgres);
+
+// ------------------------------------------------------------------ tracking-code lookups
+
+/// Public status lookups are limited per address (API and page share the count), so the codes'
+/// random bits cannot be walked through.
+#[tokio::test]
+async fn tracking_code_lookups_are_rate_limited() {
+    use patroli_server::workflow::WorkflowConfig;
+    let Some(s) = start(Db::Sqlite).await else {
+        return;
+    };
+    let config = WorkflowConfig::new(patroli_core::crypto::SealingKey::from_bytes([9; 32]))
+        .with_status_lookups_per_hour(3);
+    let base = s.with_workflow(config).await;
+    let res = s
+        .http
+        .post(format!("{base}/api/v1/reports"))
+        .json(&json!({"text": "ada yang jual pil koplo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let code = res.json::<Value>().await.unwrap()["tracking_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let api = format!("{base}/api/v1/reports/{code}");
+    let page = format!("{base}/lapor/status?code={code}");
+    for url in [&api, &page, &api] {
+        let res = s.http.get(url).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{url}");
+    }
+    let res = s.http.get(&api).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        res.json::<Value>().await.unwrap()["error"]["code"],
+        "rate_limited"
+    );
+    let res = s.http.get(&page).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    // The empty form is not a lookup.
+    let res = s
+        .http
+        .get(format!("{base}/lapor/status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+// ------------------------------------------------------------------ public pages, logged in
+
+/// A logged-in user (session cookie) on `/cek`: the result page's forms carry the session's
+/// CSRF token, so checking again and reporting the offer are not refused by the CSRF guard.
+#[tokio::test]
+async fn offer_check_works_with_a_session_cookie() {
+    let Some(s) = start(Db::Sqlite).await else {
+        return;
+    };
+    let username = s.name("analis");
+    s.user("analis", Role::Analyst, AgencyKind::Bpom).await;
+    let res = s
+        .http
+        .post(s.url("/api/v1/login"))
+        .json(&json!({"username": username, "password": "kata-sandi-rahasia"}))
+        .send()
+        .await
+        .unwrap();
+    let cookie_of = |res: &reqwest::Response, name: &str| {
+        res.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .and_then(|c| c.split(';').next())
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no {name} cookie"))
+    };
+    let session = cookie_of(&res, "patroli_session");
+    let csrf = res.json::<Value>().await.unwrap()["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let offer = format!("Jual pil koplo murah, COD {}", s.tag);
+    let res = s
+        .http
+        .post(s.url("/cek"))
+        .header("cookie", &session)
+        .form(&[("_csrf", csrf.as_str()), ("text", offer.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let lapor = cookie_of(&res, "patroli_lapor");
+    let page = res.text().await.unwrap();
+    let field = format!(r#"name="_csrf" value="{csrf}""#);
+    assert_eq!(page.matches(&field).count(), 2, "both forms: {page}");
+    let token = lapor.trim_start_matches("patroli_lapor=").to_string();
+    // The page's "report it" form, as the browser would send it.
+    let res = s
+        .http
+        .post(s.url("/lapor"))
+        .header("cookie", format!("{session}; {lapor}"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("_lapor", token.as_str()),
+            ("text", offer.as_str()),
+            ("anonymous", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("id=\"tracking-code\""));
+}
+
+// ------------------------------------------------------------------ no fetching
+
+/// Links in reports and pasted offers are stored and compared, never fetched: a listener named
+/// by them gets no connection.
+#[tokio::test]
+async fn reported_links_are_never_fetched() {
+    let Some(s) = start(Db::Sqlite).await else {
+        return;
+    };
+    let (_, analyst) = s.user("analis", Role::Analyst, AgencyKind::Bpom).await;
+    let target = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let link = format!(
+        "http://127.0.0.1:{}/toko/pil",
+        target.local_addr().unwrap().port()
+    );
+    let res = s
+        .http
+        .post(s.url("/api/v1/reports"))
+        .json(&json!({"link": link, "text": "jual pil koplo"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = s
+        .http
+        .post(s.url("/api/v1/cek"))
+        .json(&json!({"text": format!("Lowongan kerja, daftar di {link}")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let list = s.get_json(&analyst, "/api/v1/reports").await;
+    assert!(
+        list.to_string().contains(&link),
+        "the link is stored as given"
+    );
+    let connected =
+        tokio::time::timeout(std::time::Duration::from_millis(300), target.accept()).await;
+    assert!(connected.is_err(), "a reported link was fetched");
 }

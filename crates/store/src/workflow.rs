@@ -173,6 +173,24 @@ pub struct TakedownFilter {
     pub case_id: Option<CaseId>,
 }
 
+/// One attempt to tell a platform about a takedown request through its webhook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookDelivery {
+    pub takedown_id: TakedownId,
+    pub url: String,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The platform's HTTP status, when it answered.
+    pub status_code: Option<u16>,
+    /// Why no status came back (connection failed, timed out, address refused...).
+    pub error: Option<String>,
+    /// When the next attempt is due; `None` when none follows (delivered, refused or given up).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub next_retry_at: Option<OffsetDateTime>,
+}
+
 /// A takedown whose marks match a new post.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MarkMatch {
@@ -362,14 +380,10 @@ pub trait CaseStore: Send + Sync {
     async fn record_reupload(&self, r: &Reupload) -> Result<()>;
     async fn reuploads_of_case(&self, case: CaseId) -> Result<Vec<Reupload>>;
     async fn reupload_of_post(&self, post: PostId) -> Result<Vec<Reupload>>;
-    async fn record_webhook_delivery(
-        &self,
-        takedown: TakedownId,
-        url: &str,
-        attempt: u32,
-        status_code: Option<u16>,
-        error: Option<&str>,
-    ) -> Result<()>;
+    /// Appends one attempt to the delivery log.
+    async fn record_webhook_delivery(&self, d: &WebhookDelivery) -> Result<()>;
+    /// The delivery log of one request, in attempt order.
+    async fn webhook_deliveries(&self, takedown: TakedownId) -> Result<Vec<WebhookDelivery>>;
 
     // ---- public reports ----
     async fn create_report(&self, r: NewReport) -> Result<ReportRecord>;
@@ -1395,30 +1409,52 @@ impl<B: Send + Sync + 'static> CaseStore for SqlStore<B> {
             .collect()
     }
 
-    async fn record_webhook_delivery(
-        &self,
-        takedown: TakedownId,
-        url: &str,
-        attempt: u32,
-        status_code: Option<u16>,
-        error: Option<&str>,
-    ) -> Result<()> {
+    async fn record_webhook_delivery(&self, d: &WebhookDelivery) -> Result<()> {
         self.db
             .exec(
-                "INSERT INTO webhook_deliveries (id, takedown_id, url, attempt, status_code, error, at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO webhook_deliveries (id, takedown_id, url, attempt, status_code, error, \
+                 at, next_retry_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 vec![
                     Arg::uuid(Uuid::now_v7()),
-                    Arg::uuid(takedown.0),
-                    Arg::text(url),
-                    Arg::Int(Some(i64::from(attempt))),
-                    Arg::Int(status_code.map(i64::from)),
-                    opt_text(error),
-                    Arg::time(now()),
+                    Arg::uuid(d.takedown_id.0),
+                    Arg::text(&d.url),
+                    Arg::Int(Some(i64::from(d.attempt))),
+                    Arg::Int(d.status_code.map(i64::from)),
+                    opt_text(d.error.as_deref()),
+                    Arg::time(d.at),
+                    Arg::Time(d.next_retry_at),
                 ],
             )
             .await?;
         Ok(())
+    }
+
+    async fn webhook_deliveries(&self, takedown: TakedownId) -> Result<Vec<WebhookDelivery>> {
+        let rows = self
+            .db
+            .all(
+                "SELECT takedown_id, url, attempt, status_code, error, at, next_retry_at \
+                 FROM webhook_deliveries WHERE takedown_id = $1 ORDER BY attempt, at",
+                vec![Arg::uuid(takedown.0)],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(WebhookDelivery {
+                    takedown_id: TakedownId(r.uuid("takedown_id")?),
+                    url: r.text("url")?,
+                    attempt: u32::try_from(r.i64("attempt")?).map_err(|e| corrupt("attempt", e))?,
+                    at: r.time("at")?,
+                    status_code: r
+                        .opt_i64("status_code")?
+                        .map(u16::try_from)
+                        .transpose()
+                        .map_err(|e| corrupt("status_code", e))?,
+                    error: r.opt_text("error")?,
+                    next_retry_at: r.opt_time("next_retry_at")?,
+                })
+            })
+            .collect()
     }
 
     async fn create_report(&self, r: NewReport) -> Result<ReportRecord> {

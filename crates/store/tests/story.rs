@@ -789,6 +789,112 @@ async fn story_postgres() {
     }
 }
 
+/// The webhook delivery log of a takedown: appended per attempt, read back in attempt order with
+/// status, error and when the next attempt is due, and kept apart from other requests' logs.
+async fn webhook_delivery_log(s: &dyn Store) {
+    use patroli_core::workflow::Urgency;
+    use patroli_store::{NewTakedown, WebhookDelivery};
+    let platform = format!("toko-{}", uuid::Uuid::new_v4().simple());
+    let out = s.ingest_batch(&platform, first_batch()).await.unwrap();
+    let pl = s.get_platform_by_name(&platform).await.unwrap().unwrap();
+    let at = OffsetDateTime::from_unix_timestamp(1_795_000_000).unwrap();
+    let new = |post| NewTakedown {
+        platform_id: pl.id,
+        case_id: None,
+        account_id: None,
+        agency_id: None,
+        requested_by: "user:test".into(),
+        legal_basis: "PP 71/2019".into(),
+        urgency: Urgency::Normal,
+        category: None,
+        requested_at: at,
+        due_at: at + Duration::hours(24),
+        posts: vec![post],
+        marks: vec![],
+    };
+    let t = s.create_takedown(new(out[0].post_id)).await.unwrap();
+    let other = s.create_takedown(new(out[1].post_id)).await.unwrap();
+    assert!(s.webhook_deliveries(t.id).await.unwrap().is_empty());
+    let failed = WebhookDelivery {
+        takedown_id: t.id,
+        url: "http://hooks.example/patroli".into(),
+        attempt: 1,
+        at,
+        status_code: None,
+        error: Some("connect failed: connection refused".into()),
+        next_retry_at: Some(at + Duration::seconds(1)),
+    };
+    let answered = WebhookDelivery {
+        attempt: 2,
+        at: at + Duration::seconds(1),
+        status_code: Some(503),
+        error: None,
+        next_retry_at: Some(at + Duration::seconds(3)),
+        ..failed.clone()
+    };
+    let delivered = WebhookDelivery {
+        attempt: 3,
+        at: at + Duration::seconds(3),
+        status_code: Some(200),
+        next_retry_at: None,
+        ..answered.clone()
+    };
+    // Written out of order: read back by attempt.
+    for d in [&delivered, &failed, &answered] {
+        s.record_webhook_delivery(d).await.unwrap();
+    }
+    s.record_webhook_delivery(&WebhookDelivery {
+        takedown_id: other.id,
+        ..failed.clone()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        s.webhook_deliveries(t.id).await.unwrap(),
+        vec![failed, answered, delivered]
+    );
+    assert_eq!(s.webhook_deliveries(other.id).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn webhook_delivery_log_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("data")).await.unwrap();
+    webhook_delivery_log(&store).await;
+    store.close().await;
+}
+
+/// On a fresh database, like the story: the shared one may be used by a branch with other
+/// migrations.
+#[tokio::test]
+async fn webhook_delivery_log_postgres() {
+    let Some(url) = postgres_url() else { return };
+    let admin = sqlx::PgPool::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL at PATROLI_TEST_POSTGRES_URL unreachable: {e}"));
+    let db = format!("patroli_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {db}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let test_url = with_database(&url, &db);
+    let result = tokio::spawn(async move {
+        let store = PgStore::connect(&test_url).await.unwrap();
+        webhook_delivery_log(&store).await;
+        store.close().await;
+    })
+    .await;
+    sqlx::query(AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
+    )))
+    .execute(&admin)
+    .await
+    .unwrap();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
 #[test]
 fn database_name_is_replaced_in_urls() {
     assert_eq!(

@@ -44,10 +44,15 @@ pub struct WorkflowConfig {
     pub takedown_policy: TakedownPolicy,
     /// Public reports accepted per client address per hour.
     pub reports_per_hour: u32,
+    /// Public tracking-code lookups (API and `/lapor/status`) per client address per hour: the
+    /// codes' 35 random bits are only safe from guessing behind a limit.
+    pub status_lookups_per_hour: u32,
     /// Webhook per platform name.
     pub webhooks: BTreeMap<String, WebhookTarget>,
-    /// Deliver webhooks to loopback/private addresses. Only tests turn this on.
+    /// Deliver webhooks to loopback/private addresses. Off by default; only tests turn it on.
     pub allow_private_webhooks: bool,
+    /// How many attempts a webhook delivery gets and how long it waits between them.
+    pub webhook_retry: WebhookRetry,
     /// Trust `X-Forwarded-For` for the public rate limit (only behind a proxy you run).
     pub trust_forwarded_for: bool,
 }
@@ -70,6 +75,38 @@ impl std::fmt::Debug for WebhookTarget {
     }
 }
 
+/// Retries of a webhook delivery: up to `attempts` tries, waiting `first_backoff` after the
+/// first failure and twice as long after each further one (default 5 tries: 1 s, 2 s, 4 s, 8 s).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebhookRetry {
+    /// Tries in all, the first included (at least 1).
+    pub attempts: u32,
+    pub first_backoff: Duration,
+}
+
+impl Default for WebhookRetry {
+    fn default() -> Self {
+        WebhookRetry {
+            attempts: 5,
+            first_backoff: Duration::from_secs(1),
+        }
+    }
+}
+
+impl WebhookRetry {
+    /// The wait after failed attempt `attempt` (1-based), or `None` when it was the last.
+    pub fn wait_after(&self, attempt: u32) -> Option<Duration> {
+        if attempt >= self.attempts.max(1) {
+            return None;
+        }
+        // Doubling stops growing at 2^16 times the first wait, far past any sane attempt count.
+        Some(
+            self.first_backoff
+                .saturating_mul(1 << (attempt - 1).min(16)),
+        )
+    }
+}
+
 /// Name of the key file [`load_or_create_key`] keeps in the data directory.
 pub const KEY_FILE: &str = "report-sealing.key";
 
@@ -79,8 +116,10 @@ impl WorkflowConfig {
             sealing_key: Arc::new(sealing_key),
             takedown_policy: TakedownPolicy::default(),
             reports_per_hour: 20,
+            status_lookups_per_hour: 120,
             webhooks: BTreeMap::new(),
             allow_private_webhooks: false,
+            webhook_retry: WebhookRetry::default(),
             trust_forwarded_for: false,
         }
     }
@@ -112,6 +151,16 @@ impl WorkflowConfig {
 
     pub fn with_private_webhooks(mut self, allow: bool) -> Self {
         self.allow_private_webhooks = allow;
+        self
+    }
+
+    pub fn with_webhook_retry(mut self, retry: WebhookRetry) -> Self {
+        self.webhook_retry = retry;
+        self
+    }
+
+    pub fn with_status_lookups_per_hour(mut self, n: u32) -> Self {
+        self.status_lookups_per_hour = n;
         self
     }
 
@@ -152,6 +201,7 @@ pub fn load_or_create_key(dir: &Path) -> std::io::Result<SealingKey> {
 pub(crate) struct Workflow {
     pub config: WorkflowConfig,
     pub report_limiter: RateLimiter,
+    pub status_limiter: RateLimiter,
     pub legal: LegalBasis,
 }
 
@@ -313,6 +363,7 @@ fn table() -> Vec<(&'static str, &'static str, Handler)> {
         ),
         ("POST", "/kasus/{case_id}/bagikan", post(pages::case_share)),
         ("GET", "/takedown", get(pages::takedowns_page)),
+        ("GET", "/takedown/{takedown_id}", get(pages::takedown_page)),
         ("GET", "/laporan", get(pages::reports_page)),
         ("POST", "/laporan", post(pages::report_intake)),
         (
@@ -332,6 +383,7 @@ pub fn routes() -> Router<AppState> {
 pub fn routes_with(config: WorkflowConfig) -> Router<AppState> {
     let wf = Arc::new(Workflow {
         report_limiter: RateLimiter::new(config.reports_per_hour, Duration::from_secs(3600)),
+        status_limiter: RateLimiter::new(config.status_lookups_per_hour, Duration::from_secs(3600)),
         config,
         legal: LegalBasis::builtin(),
     });
@@ -511,6 +563,28 @@ mod tests {
         }
         assert_eq!(lb.cite("uu-35-2009-p114"), "UU 35/2009 Narkotika Pasal 114");
         assert_eq!(lb.cite("free text"), "free text");
+    }
+
+    #[test]
+    fn webhook_waits_double_and_stop_at_the_last_attempt() {
+        let r = WebhookRetry::default();
+        let waits: Vec<_> = (1..=6).map(|a| r.wait_after(a)).collect();
+        let s = Duration::from_secs;
+        assert_eq!(
+            waits,
+            vec![Some(s(1)), Some(s(2)), Some(s(4)), Some(s(8)), None, None]
+        );
+        let once = WebhookRetry {
+            attempts: 1,
+            first_backoff: s(1),
+        };
+        assert_eq!(once.wait_after(1), None);
+        // Zero attempts still means the one try that is made.
+        let zero = WebhookRetry {
+            attempts: 0,
+            ..once
+        };
+        assert_eq!(zero.wait_after(1), None);
     }
 
     #[test]

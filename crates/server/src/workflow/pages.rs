@@ -232,9 +232,15 @@ pub(super) struct StatusQuery {
 pub(super) async fn report_status(
     State(state): State<AppState>,
     Extension(lang): Extension<Lang>,
+    Extension(wf): Wf,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
     Query(q): Query<StatusQuery>,
 ) -> Response {
     let code = q.code.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    if code.is_some() && !report_ops::lookup_allowed(&wf, &headers, addr) {
+        return page_error(lang, ApiError::new(ErrorCode::RateLimited));
+    }
     let result = match code {
         Some(c) => Some(report_ops::by_code(&state, c).await.map(|r| r.status)),
         None => None,
@@ -299,8 +305,12 @@ pub(super) async fn check_form(
 pub(super) async fn check_submit(
     State(state): State<AppState>,
     Extension(lang): Extension<Lang>,
+    // A logged-in user got past the CSRF guard, which left the caller here: the forms on the
+    // result page must carry their CSRF token too, or the guard refuses them.
+    who: Option<Extension<Principal>>,
     form: Result<Form<CheckForm>, FormRejection>,
 ) -> Response {
+    let who = who.map(|Extension(p)| p);
     let Form(f) = match form {
         Ok(f) => f,
         Err(e) => return form_error(lang, e),
@@ -319,7 +329,7 @@ pub(super) async fn check_submit(
         })
         .unwrap_or_default();
     let body = html! {
-        (check_form_markup(lang, None, &f.text))
+        (check_form_markup(lang, who.as_ref(), &f.text))
         h2 { (tr(lang, "Hasil", "Result")) }
         @if result["warning"] == true {
             p.error #check-warning { (tr(lang, "Hati-hati: penawaran ini memiliki tanda bahaya.", "Careful: this offer shows warning signs.")) }
@@ -335,6 +345,7 @@ pub(super) async fn check_submit(
         } }
         h3 { (tr(lang, "Laporkan penawaran ini", "Report this offer")) }
         form method="post" action="/lapor" {
+            @if let Some(p) = &who { (csrf_input(p)) }
             input type="hidden" name=(PUBLIC_CSRF_FIELD) value=(token);
             input type="hidden" name="text" value=(f.text);
             input type="hidden" name="anonymous" value="1";
@@ -584,7 +595,7 @@ pub(super) async fn case_page(
         }
         h2 { (tr(lang, "Permintaan takedown", "Takedown requests")) }
         ul #case-takedowns { @for t in &takedowns { li {
-            (t.platform) " · " span.status data-status=(t.status.as_str()) { (t.status.as_str()) } " · " (tr(lang, "tenggat ", "due ")) (show_time(t.due_at))
+            a href={ "/takedown/" (t.id) } { (t.platform) } " · " span.status data-status=(t.status.as_str()) { (t.status.as_str()) } " · " (tr(lang, "tenggat ", "due ")) (show_time(t.due_at))
             @if is_overdue(t.status, t.due_at, now) { " " strong.overdue { (tr(lang, "TERLAMBAT", "OVERDUE")) } }
         } } }
         @if may_work && !posts.is_empty() {
@@ -869,7 +880,7 @@ pub(super) async fn takedowns_page(
             tbody { @for t in &items {
                 @let overdue = is_overdue(t.status, t.due_at, now);
                 tr.overdue[overdue] {
-                    td { (t.platform) }
+                    td { a href={ "/takedown/" (t.id) } { (t.platform) } }
                     td { (t.urgency.as_str()) }
                     td { (t.status.as_str()) }
                     td { (show_time(t.due_at)) }
@@ -884,6 +895,95 @@ pub(super) async fn takedowns_page(
     html_response(layout(
         lang,
         tr(lang, "Takedown", "Takedowns"),
+        Some(&who),
+        body,
+    ))
+}
+
+/// Times in the delivery log need seconds: the first retries come a second or two apart.
+fn show_time_seconds(t: time::OffsetDateTime) -> String {
+    let fmt =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&fmt)
+        .unwrap_or_default()
+}
+
+/// One request: its posts, deadline, the platform's answer and the webhook delivery log.
+pub(super) async fn takedown_page(
+    State(state): State<AppState>,
+    Extension(lang): Extension<Lang>,
+    who: PageAuthed<CaseRead>,
+    Path(takedown_id): Path<String>,
+) -> Response {
+    let t = match super::takedowns::visible_takedown(&state, &who, &takedown_id).await {
+        Ok(t) => t,
+        Err(e) => return page_error(lang, e),
+    };
+    let deliveries = match state.store().webhook_deliveries(t.id).await {
+        Ok(d) => d,
+        Err(e) => return page_error(lang, e.into()),
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let overdue = is_overdue(t.status, t.due_at, now);
+    let body = html! {
+        h1 { (tr(lang, "Permintaan takedown", "Takedown request")) " · " (t.platform) }
+        dl #takedown-detail {
+            dt { "Status" } dd { span.status data-status=(t.status.as_str()) { (t.status.as_str()) } }
+            dt { (tr(lang, "Urgensi", "Urgency")) } dd { (t.urgency.as_str()) }
+            dt { (tr(lang, "Dasar hukum", "Legal basis")) } dd { (t.legal_basis) }
+            dt { (tr(lang, "Diminta", "Requested")) } dd { (show_time(t.requested_at)) " · " (t.requested_by) }
+            dt { (tr(lang, "Tenggat", "Due")) } dd {
+                (show_time(t.due_at))
+                @if t.status.is_open() { " · " span.countdown data-due=(crate::api::fmt_time(t.due_at)) { (countdown(lang, t.due_at - now)) } }
+                @if overdue { " " strong.overdue { (tr(lang, "TERLAMBAT", "OVERDUE")) } }
+            }
+            @if let Some(a) = t.answered_at {
+                dt { (tr(lang, "Dijawab", "Answered")) } dd { (show_time(a)) }
+            }
+            @if !t.reason.is_empty() {
+                dt { (tr(lang, "Alasan platform", "Platform's reason")) } dd { (t.reason) }
+            }
+            @if let Some(c) = t.case_id {
+                dt { (tr(lang, "Kasus", "Case")) } dd { a href={ "/kasus/" (c) } { (c) } }
+            }
+        }
+        h2 { (tr(lang, "Unggahan", "Posts")) }
+        ul #takedown-posts { @for p in &t.post_ids { li { a href={ "/posts/" (p) } { (p) } } } }
+        h2 { (tr(lang, "Log pengiriman webhook", "Webhook delivery log")) }
+        @if deliveries.is_empty() {
+            p #no-deliveries { (tr(lang, "Belum ada pengiriman webhook (platform ini tidak memakai webhook, atau pengiriman belum dimulai).", "No webhook deliveries (this platform has no webhook, or delivery has not started).")) }
+        } @else {
+            table #deliveries {
+                thead { tr {
+                    th { (tr(lang, "Percobaan", "Attempt")) }
+                    th { (tr(lang, "Waktu", "Time")) }
+                    th { (tr(lang, "Alamat", "URL")) }
+                    th { (tr(lang, "Status HTTP", "HTTP status")) }
+                    th { (tr(lang, "Galat", "Error")) }
+                    th { (tr(lang, "Percobaan berikutnya", "Next retry")) }
+                } }
+                tbody { @for d in &deliveries {
+                    @let ok = d.status_code.is_some_and(|c| (200..300).contains(&c));
+                    tr class=[ok.then_some("delivered")] data-attempt=(d.attempt) {
+                        td { (d.attempt) }
+                        td { (show_time_seconds(d.at)) }
+                        td { code { (d.url) } }
+                        td { @if let Some(c) = d.status_code { (c) } @else { "—" } }
+                        td { @if let Some(e) = &d.error { (e) } @else { "—" } }
+                        td { @match d.next_retry_at {
+                            Some(n) => (show_time_seconds(n)),
+                            None => @if ok { (tr(lang, "— (terkirim)", "— (delivered)")) } @else { (tr(lang, "— (tidak dicoba lagi)", "— (not retried)")) },
+                        } }
+                    }
+                } }
+            }
+        }
+        p { a href="/takedown" { (tr(lang, "← Semua permintaan takedown", "← All takedown requests")) } }
+    };
+    html_response(layout(
+        lang,
+        tr(lang, "Takedown", "Takedown"),
         Some(&who),
         body,
     ))

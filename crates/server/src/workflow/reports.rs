@@ -220,6 +220,16 @@ pub(crate) mod ops {
             .map(|u| u.id))
     }
 
+    /// Counts one public tracking-code lookup of this client; `false` when over the limit.
+    pub fn lookup_allowed(
+        wf: &Workflow,
+        headers: &axum::http::HeaderMap,
+        addr: Option<std::net::SocketAddr>,
+    ) -> bool {
+        let client = auth::client_addr(headers, addr, wf.config.trust_forwarded_for);
+        wf.status_limiter.check(&[format!("status:{client}")])
+    }
+
     /// A report by its tracking code, as people type it.
     pub async fn by_code(state: &AppState, code: &str) -> ApiResult<ReportRecord> {
         let code = TrackingCode::parse(code).map_err(|_| ApiError::not_found())?;
@@ -394,8 +404,14 @@ pub(super) async fn intake(
 /// Public: the status and nothing else.
 pub(super) async fn status(
     State(state): State<AppState>,
+    Extension(wf): Wf,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
     Path(code): Path<String>,
 ) -> ApiResult<Json<Value>> {
+    if !ops::lookup_allowed(&wf, &headers, addr) {
+        return Err(ApiError::new(ErrorCode::RateLimited));
+    }
     let r = ops::by_code(&state, &code).await?;
     Ok(Json(json!({"status": r.status})))
 }

@@ -17,7 +17,7 @@ use patroli_core::workflow::{
     is_overdue,
 };
 use patroli_core::{AccountId, CaseId, Category, Role, Severity, TakedownId};
-use patroli_store::{NewTakedown, TakedownFilter, TakedownRecord};
+use patroli_store::{NewTakedown, TakedownFilter, TakedownRecord, WebhookDelivery};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -144,6 +144,7 @@ pub(crate) mod ops {
                 state.clone(),
                 target.clone(),
                 wf.config.allow_private_webhooks,
+                wf.config.webhook_retry,
                 t.id,
                 webhook_body(&t),
             );
@@ -182,6 +183,18 @@ pub(crate) fn webhook_body(t: &TakedownRecord) -> Value {
         "urgency": t.urgency,
         "legal_basis": t.legal_basis,
         "due_at": fmt_time(t.due_at),
+    })
+}
+
+/// One line of a request's webhook delivery log.
+pub(crate) fn delivery_json(d: &WebhookDelivery) -> Value {
+    json!({
+        "attempt": d.attempt,
+        "at": fmt_time(d.at),
+        "url": d.url,
+        "status_code": d.status_code,
+        "error": d.error,
+        "next_retry_at": d.next_retry_at.map(fmt_time),
     })
 }
 
@@ -299,7 +312,7 @@ pub(super) async fn list(
     })))
 }
 
-async fn visible_takedown(
+pub(super) async fn visible_takedown(
     state: &AppState,
     who: &Principal,
     id: &str,
@@ -321,7 +334,10 @@ pub(super) async fn detail(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
     let t = visible_takedown(&state, &who, &id).await?;
-    Ok(Json(takedown_json(&t, time::OffsetDateTime::now_utc())))
+    let deliveries = state.store().webhook_deliveries(t.id).await?;
+    let mut body = takedown_json(&t, time::OffsetDateTime::now_utc());
+    body["deliveries"] = deliveries.iter().map(delivery_json).collect();
+    Ok(Json(body))
 }
 
 #[derive(Deserialize)]
