@@ -139,6 +139,33 @@ impl Server {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
+    /// `GET /api/v1/networks?contact=` with the value URL-encoded as a browser would.
+    async fn search(&self, token: &str, contact: &str) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .get(self.url("/api/v1/networks"))
+            .query(&[("contact", contact)])
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The `/jaringan` page for a typed contact.
+    async fn search_page(&self, token: &str, contact: &str, lang: &str) -> (StatusCode, String) {
+        let res = self
+            .http
+            .get(self.url("/jaringan"))
+            .query(&[("contact", contact), ("lang", lang)])
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (res.status(), res.text().await.unwrap())
+    }
+
     /// A flagged drugs post stored directly, with a hand-made screening (independent of the lexicon).
     async fn seed_flagged(&self, id: &str, region: &str, location: &str, text: &str) {
         let screening = Screening {
@@ -589,6 +616,173 @@ async fn stats_story(s: Server) {
         "map, bar and line charts"
     );
     assert!(html.contains("/api/v1/stats?by=province&amp;format=csv"));
+}
+
+/// Handles of every network in a search answer, sorted.
+fn all_handles(body: &Value) -> Vec<String> {
+    let mut h: Vec<String> = body["networks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no networks in {body}"))
+        .iter()
+        .flat_map(handles)
+        .collect();
+    h.sort();
+    h
+}
+
+async fn contact_search_story(s: Server) {
+    let admin = s.token(Role::Admin, None).await;
+    let phone = s.phone("14"); // 0814-xxxx-xxxx
+    let e164 = s.e164("14");
+    let national = &e164[3..]; // 814...
+    let bank = format!("7{}3", s.digits); // ten digits
+    let handle = format!("toko_{}", s.tag);
+    let domain = format!("obat-{}.xyz", s.tag);
+    let email = format!("admin.{}@toko-{}.id", s.tag, s.tag);
+    let acc = |n: &str| s.name(n);
+    s.ingest(
+        &admin,
+        json!([
+            {"id": s.name("c1"), "platform": s.name("ig"), "account": acc("wallet_a"),
+             "text": format!("Bayar via DANA {phone} a.n. Budi atau transfer BCA {bank} ya kak")},
+            {"id": s.name("c2"), "platform": s.name("fb"), "account": acc("wa_b"),
+             "text": format!("Order langsung chat wa.me/62{national} kak")},
+            {"id": s.name("c3"), "platform": s.name("x"), "account": acc("tele_c"),
+             "text": format!("Info lowongan gabung tele @{handle} sekarang")},
+            {"id": s.name("c4"), "platform": s.name("tiktok"), "account": acc("ig_d"),
+             "text": format!("Cek katalog di ig: @{handle} ya")},
+            {"id": s.name("c5"), "platform": s.name("web"), "account": acc("url_e"),
+             "text": format!("Katalog lengkap https://{domain}/p/Katalog1 kak")},
+            {"id": s.name("c6"), "platform": s.name("web"), "account": acc("mail_f"),
+             "text": format!("Kirim CV ke {email} segera")},
+            {"id": s.name("c7"), "platform": s.name("ig"), "account": acc("mail_g"),
+             "text": format!("Pertanyaan kirim ke {} saja", email.to_uppercase())},
+        ]),
+    )
+    .await;
+
+    // The wallet and the WhatsApp link carry the same number: one network of two accounts,
+    // found by every usual way of writing the number or the wallet.
+    let mut wallet_net = vec![acc("wa_b"), acc("wallet_a")];
+    wallet_net.sort();
+    let spaced = format!("0{} {} {}", &national[..3], &national[3..7], &national[7..]);
+    for typed in [
+        format!("DANA:{phone}"),
+        format!("dana {spaced}"),
+        format!("GoPay {phone}"),
+        format!("OVO {spaced}"),
+        format!("wa.me/62{national}"),
+        format!("https://wa.me/62{national}"),
+        format!(
+            "+62 {}-{}-{}",
+            &national[..3],
+            &national[3..7],
+            &national[7..]
+        ),
+        format!("0{national}"),
+        format!("62{national}"),
+        format!("BCA {bank}"),
+        format!("bca:{bank}"),
+    ] {
+        let (status, body) = s.search(&admin, &typed).await;
+        assert_eq!(status, StatusCode::OK, "{typed}: {body}");
+        assert_eq!(all_handles(&body), wallet_net, "{typed}: {body}");
+        assert_eq!(body["contact"], typed.as_str());
+    }
+    let (_, body) = s.search(&admin, &format!("dana {spaced}")).await;
+    let readings: Vec<&str> = body["readings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(
+        readings.contains(&format!("ewallet:DANA:{e164}").as_str())
+            && readings.contains(&format!("phone:{e164}").as_str()),
+        "{readings:?}"
+    );
+
+    // A bare @handle is the handle on every platform: the Telegram and the Instagram mention
+    // (two separate one-account networks); a t.me link names Telegram only.
+    let mut both = vec![acc("ig_d"), acc("tele_c")];
+    both.sort();
+    let (status, body) = s
+        .search(&admin, &format!("@{}", handle.to_uppercase()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(all_handles(&body), both, "{body}");
+    let (_, body) = s.search(&admin, &handle).await;
+    assert_eq!(all_handles(&body), both, "a handle without @: {body}");
+    let (_, body) = s.search(&admin, &format!("t.me/{handle}")).await;
+    assert_eq!(all_handles(&body), vec![acc("tele_c")], "{body}");
+
+    // E-mail in any case: both posts wrote it differently, one network.
+    let mut mails = vec![acc("mail_f"), acc("mail_g")];
+    mails.sort();
+    for typed in [email.clone(), email.to_uppercase()] {
+        let (status, body) = s.search(&admin, &typed).await;
+        assert_eq!(status, StatusCode::OK, "{typed}: {body}");
+        assert_eq!(all_handles(&body), mails, "{typed}: {body}");
+    }
+
+    // A link with or without scheme, host in any case.
+    for typed in [
+        format!("https://{domain}/p/Katalog1"),
+        format!("{domain}/p/Katalog1"),
+        format!("http://WWW.{}/p/Katalog1/", domain.to_uppercase()),
+    ] {
+        let (status, body) = s.search(&admin, &typed).await;
+        assert_eq!(status, StatusCode::OK, "{typed}: {body}");
+        assert_eq!(all_handles(&body), vec![acc("url_e")], "{typed}: {body}");
+    }
+
+    // Nothing readable: 400 naming the field, with examples; a readable but unknown value: 404.
+    for typed in ["halo kak apa kabar", "???", "1234567890"] {
+        let (status, body) = s.search(&admin, typed).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{typed}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_parameter");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("`contact`"),
+            "{body}"
+        );
+        assert!(body["error"]["hint"].as_str().unwrap().contains("@handle"));
+    }
+    let (status, _) = s.search(&admin, &format!("@nobody_{}", s.tag)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The page reads the same way, and explains a query it cannot read in the page's language.
+    let (status, html) = s.search_page(&admin, &format!("dana {spaced}"), "id").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&acc("wallet_a")) && html.contains(&acc("wa_b")),
+        "the page lists the network's accounts"
+    );
+    let (status, html) = s.search_page(&admin, "<b>halo</b> kak", "id").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("tidak terbaca"), "{html}");
+    assert!(
+        html.contains("&lt;b&gt;halo&lt;/b&gt; kak"),
+        "typed text kept, escaped"
+    );
+    assert!(!html.contains("<b>halo</b>"));
+    let (status, html) = s.search_page(&admin, "halo kak", "en").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("was not read as a phone number"), "{html}");
+}
+
+#[tokio::test]
+async fn contact_search_on_sqlite() {
+    contact_search_story(start(false).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn contact_search_on_postgres() {
+    if let Some(s) = start(true).await {
+        contact_search_story(s).await;
+    }
 }
 
 #[tokio::test]

@@ -297,11 +297,13 @@ pub async fn by_id(
 
 /// For `patroli network --contact VALUE`: builds the index from the store (a full scan: the CLI
 /// has no running index) and answers like `GET /api/v1/networks?contact=` for a national role.
-/// The JSON of the result is the API's.
+/// The JSON of the result is the API's; a contact the API would refuse with 400 is
+/// [`NetworkQueryError::Contact`].
 pub async fn network_for_contact(
     store: &dyn Store,
     contact: &str,
-) -> Result<ContactAnswer, StoreError> {
+) -> Result<ContactAnswer, NetworkQueryError> {
+    let contact = read_contact(Some(contact))?;
     let intel = IntelState::default();
     intel
         .load(store)
@@ -325,15 +327,54 @@ pub struct ContactQuery {
     pub contact: Option<String>,
 }
 
-pub(super) fn require_contact(q: &ContactQuery) -> ApiResult<&str> {
-    let c = q.contact.as_deref().map(str::trim).unwrap_or_default();
+/// Forms a contact may be typed in, for error hints (API, page and CLI).
+pub const CONTACT_EXAMPLES: &str = "0812-3456-7890, +62 812-3456-7890, wa.me/62812..., \
+     DANA 0812-3456-7890, GoPay/OVO 0812..., BCA 1234567890, @handle, t.me/handle, \
+     nama@contoh.id, toko.xyz/produk";
+
+/// Why a typed contact cannot be searched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContactError {
+    #[error(
+        "give a phone number, handle, bank or e-wallet account, e-mail or link (at most 300 characters)"
+    )]
+    Missing,
+    #[error(
+        "not read as a phone number, WhatsApp or Telegram link, handle, bank or e-wallet account, e-mail or link"
+    )]
+    Unreadable,
+}
+
+impl From<ContactError> for ApiError {
+    fn from(e: ContactError) -> Self {
+        ApiError::bad_param("contact", e).hint(format!("For example: {CONTACT_EXAMPLES}."))
+    }
+}
+
+/// A typed contact, trimmed, when it is non-empty, at most 300 characters and read as at least
+/// one contact value ([`ContactValue::readings`], the engine's own normalization).
+pub fn read_contact(raw: Option<&str>) -> Result<&str, ContactError> {
+    let c = raw.map(str::trim).unwrap_or_default();
     if c.is_empty() || c.chars().count() > 300 {
-        return Err(ApiError::bad_param(
-            "contact",
-            "a phone number, account, bank account, e-mail or link (at most 300 characters)",
-        ));
+        return Err(ContactError::Missing);
+    }
+    if ContactValue::readings(c).is_empty() {
+        return Err(ContactError::Unreadable);
     }
     Ok(c)
+}
+
+pub(super) fn require_contact(q: &ContactQuery) -> ApiResult<&str> {
+    Ok(read_contact(q.contact.as_deref())?)
+}
+
+/// Why `patroli network --contact` gave no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkQueryError {
+    #[error("`contact`: {0} (for example: {CONTACT_EXAMPLES})")]
+    Contact(#[from] ContactError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// `GET /api/v1/networks?contact=VALUE`

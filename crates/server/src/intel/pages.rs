@@ -184,9 +184,36 @@ async fn search_page(
             html! { h1 { (t(lang, "Jaringan", "Networks")) } (search_form(lang, "")) },
         );
     }
-    let contact = match networks::require_contact(&q) {
+    let contact = match networks::read_contact(Some(contact)) {
         Ok(c) => c,
-        Err(e) => return error_page(lang, Some(&who), e),
+        Err(e) => {
+            // Not an error page: the person stays on the search with what they typed and sees
+            // which forms are understood.
+            let why = match e {
+                networks::ContactError::Missing => t(
+                    lang,
+                    "Kontak terlalu panjang (paling banyak 300 karakter).",
+                    "The contact is too long (at most 300 characters).",
+                ),
+                networks::ContactError::Unreadable => t(
+                    lang,
+                    "Kontak ini tidak terbaca sebagai nomor telepon, tautan WhatsApp atau Telegram, akun, rekening bank, dompet digital, e-mail atau tautan.",
+                    "This contact was not read as a phone number, WhatsApp or Telegram link, handle, bank account, e-wallet, e-mail or link.",
+                ),
+            };
+            let mut res = frame(
+                lang,
+                t(lang, "Jaringan", "Networks"),
+                Some(&who),
+                html! {
+                    h1 { (t(lang, "Jaringan", "Networks")) }
+                    (search_form(lang, contact))
+                    p.error role="alert" { (why) " " (t(lang, "Contoh", "For example")) ": " (networks::CONTACT_EXAMPLES) }
+                },
+            );
+            *res.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+            return res;
+        }
     };
     let answer = match networks::answer(&state, scope_of(&who), contact).await {
         Ok(a) => a,
