@@ -21,7 +21,7 @@ use hashbrown::HashTable;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::AccountId;
-pub use svg::{escape as escape_xml, render_svg};
+pub use svg::{Legend, escape as escape_xml, render_svg, render_svg_with_legend};
 
 /// What kind of contact value links accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -773,6 +773,149 @@ async fn contact_search_story(s: Server) {
     assert!(html.contains("was not read as a phone number"), "{html}");
 }
 
+async fn network_posts_story(s: Server) {
+    let admin = s.token(Role::Admin, None).await;
+    let phone = s.phone("16");
+    let (a, b) = (s.name("posts_a"), s.name("posts_b"));
+    let hostile = "<script>alert('x')</script> Obat kuat & \"asli\"";
+    let first = s
+        .ingest(
+            &admin,
+            json!([
+                {"id": s.name("n1"), "platform": s.name("shopee"), "account": a, "title": hostile,
+                 "text": format!("jual sabu ready, pil double L 100 butir, WA {phone}"), "location": "Kota Tarakan"},
+                {"id": s.name("n2"), "platform": s.name("fb"), "account": b,
+                 "text": format!("Kaos polos ukuran L dan XL, tanya-tanya WA {phone}"), "location": "Surabaya"},
+            ]),
+        )
+        .await;
+    assert_eq!(first[0]["flagged"], true, "{first:?}");
+    // Seven more posts of account a: the list keeps five per account, flagged first.
+    let more: Vec<Value> = (0..7)
+        .map(|i| {
+            json!({"id": s.name(&format!("n_more{i}")), "platform": s.name("shopee"), "account": a,
+                   "text": format!("Kaos polos nomor {i}, info WA {phone}"), "location": "Kota Tarakan"})
+        })
+        .collect();
+    s.ingest(&admin, Value::Array(more)).await;
+
+    let (status, body) = s.search(&admin, &phone).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let net = &body["networks"][0];
+    // Existing fields stay.
+    for field in [
+        "id",
+        "accounts",
+        "posts",
+        "flagged_posts",
+        "contacts",
+        "categories",
+        "regions",
+        "cases",
+    ] {
+        assert!(!net[field].is_null(), "{field} missing: {net}");
+    }
+    assert_eq!(net["posts"], 9);
+    let list = net["post_list"].as_array().unwrap();
+    let of = |handle: &str| list.iter().filter(|p| p["handle"] == handle).count();
+    assert_eq!(of(&a), 5, "five posts per account: {list:?}");
+    assert_eq!(of(&b), 1);
+    let flagged_id = first[0]["post_id"].as_str().unwrap();
+    let top = &list[0];
+    assert_eq!(
+        top["id"], flagged_id,
+        "the flagged post comes first: {list:?}"
+    );
+    assert_eq!(top["link"], format!("/posts/{flagged_id}"));
+    assert_eq!(top["platform"], s.name("shopee"));
+    assert_eq!(top["title"], hostile);
+    assert!(
+        top["snippet"]
+            .as_str()
+            .unwrap()
+            .starts_with("jual sabu ready")
+    );
+    assert!(
+        top["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "drugs"),
+        "{top}"
+    );
+    assert_eq!(top["flagged"], true);
+    assert!(top["first_seen"].as_str().unwrap().contains('T'));
+    let seen: Vec<bool> = list
+        .iter()
+        .map(|p| p["flagged"].as_bool().unwrap())
+        .collect();
+    assert!(
+        seen.windows(2).all(|w| w[0] >= w[1]),
+        "flagged first: {seen:?}"
+    );
+    assert!(list.iter().any(|p| p["id"] == first[1]["post_id"]));
+
+    // The page lists them with links to the post pages, escapes the hostile title, and draws
+    // the graph with its legend in the page's language.
+    let id = net["id"].as_str().unwrap();
+    for (lang, words) in [
+        ("id", ["Simpul", "Unggahan", "telepon/WhatsApp"]),
+        ("en", ["Nodes", "Posts", "phone/WhatsApp"]),
+    ] {
+        let res = s
+            .http
+            .get(s.url(&format!("/networks/{id}?lang={lang}")))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains(&format!("href=\"/posts/{flagged_id}\"")),
+            "no link to the post"
+        );
+        assert!(
+            !html.contains("<script>alert"),
+            "unescaped title on the page"
+        );
+        assert!(html.contains("&lt;script&gt;alert("), "escaped title shown");
+        assert!(html.contains("class=\"legend\""), "graph legend");
+        for w in words {
+            assert!(html.contains(w), "{lang}: {w} missing");
+        }
+    }
+    // The contact search page shows the same list.
+    let (_, html) = s.search_page(&admin, &phone, "id").await;
+    assert!(html.contains(&format!("href=\"/posts/{flagged_id}\"")));
+    assert!(!html.contains("<script>alert"));
+
+    // A Kalimantan Utara analyst sees the network but not the Surabaya post (404 on its page).
+    let kaltara = s.token(Role::Analyst, Some("65")).await;
+    let (status, scoped) = s.get(&kaltara, &format!("/api/v1/networks/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{scoped}");
+    let ids: Vec<&Value> = scoped["post_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["id"])
+        .collect();
+    assert!(ids.contains(&&first[0]["post_id"]));
+    assert!(!ids.contains(&&first[1]["post_id"]), "{scoped}");
+}
+
+#[tokio::test]
+async fn network_posts_on_sqlite() {
+    network_posts_story(start(false).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn network_posts_on_postgres() {
+    if let Some(s) = start(true).await {
+        network_posts_story(s).await;
+    }
+}
+
 #[tokio::test]
 async fn contact_search_on_sqlite() {
     contact_search_story(start(false).await.unwrap()).await;

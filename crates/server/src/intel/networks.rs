@@ -14,12 +14,68 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use patroli_core::network::{CommonReason, ContactValue, Network};
 use patroli_core::region::Regions;
-use patroli_core::{AccountId, CaseId, Category};
-use patroli_store::{NetworkAccount, Store, StoreError};
+use patroli_core::{AccountId, CaseId, Category, PostId};
+use patroli_store::{NetworkAccount, NetworkPost, Store, StoreError};
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 /// Posts listed per account on a network page.
 pub const POSTS_PER_ACCOUNT: u32 = 5;
+
+/// Most posts in a network's `post_list` (flagged first, then newest): a network of hundreds of
+/// accounts still gives a page one can read.
+pub const POST_LIST_MAX: usize = 200;
+
+/// Characters of a post's text shown as its snippet.
+const SNIPPET_CHARS: usize = 160;
+
+/// One post of a network's accounts, as the network page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostRef {
+    pub id: PostId,
+    /// The post page (`/posts/{id}`).
+    pub link: String,
+    pub platform: String,
+    pub account_id: AccountId,
+    pub handle: String,
+    pub title: Option<String>,
+    /// The start of the text, at most 160 characters (an ellipsis marks a cut).
+    pub snippet: String,
+    /// Categories of its latest finding (none when it has none or it was dismissed).
+    pub categories: Vec<Category>,
+    pub flagged: bool,
+    pub region_code: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_seen: OffsetDateTime,
+}
+
+fn snippet(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= SNIPPET_CHARS {
+        return text;
+    }
+    let mut out: String = text.chars().take(SNIPPET_CHARS - 1).collect();
+    out.push('…');
+    out
+}
+
+impl From<NetworkPost> for PostRef {
+    fn from(p: NetworkPost) -> Self {
+        PostRef {
+            link: format!("/posts/{}", p.id),
+            id: p.id,
+            platform: p.platform,
+            account_id: p.account_id,
+            handle: p.handle,
+            title: p.title.filter(|t| !t.trim().is_empty()),
+            snippet: snippet(&p.text),
+            categories: p.categories,
+            flagged: p.flagged,
+            region_code: p.region_code,
+            first_seen: p.first_seen,
+        }
+    }
+}
 
 /// A shared contact inside a network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,6 +139,9 @@ pub struct NetworkView {
     pub regions: Vec<RegionCount>,
     /// Cases holding a member account (for a scoped caller, those inside the scope).
     pub cases: Vec<CaseRef>,
+    /// Posts of the member accounts: up to [`POSTS_PER_ACCOUNT`] each, flagged first, then
+    /// newest, at most [`POST_LIST_MAX`] (for a scoped caller, those inside the scope).
+    pub post_list: Vec<PostRef>,
 }
 
 /// The answer to "which network holds this contact".
@@ -130,8 +189,16 @@ pub async fn view_of(store: &dyn Store, network: &Network) -> Result<NetworkView
             });
         }
     }
+    let mut post_list: Vec<PostRef> = store
+        .network_posts(&network.members, POSTS_PER_ACCOUNT)
+        .await?
+        .into_iter()
+        .map(PostRef::from)
+        .collect();
+    post_list.truncate(POST_LIST_MAX);
     Ok(NetworkView {
         cases,
+        post_list,
         id: network.anchor,
         posts: accounts.iter().map(|a| a.posts).sum(),
         flagged_posts: accounts.iter().map(|a| a.flagged_posts).sum(),
@@ -186,6 +253,9 @@ pub fn scoped(mut view: NetworkView, scope: Option<&str>) -> Option<NetworkView>
     }
     view.cases
         .retain(|c| auth::in_scope(scope, c.region_code.as_deref()));
+    // As on the post page: a post outside the scope is not shown (there it is a 404).
+    view.post_list
+        .retain(|p| auth::in_scope(scope, p.region_code.as_deref()));
     Some(view)
 }
 
