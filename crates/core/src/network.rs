@@ -21,7 +21,7 @@ use hashbrown::HashTable;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::AccountId;
-pub use svg::{escape as escape_xml, render_svg};
+pub use svg::{Legend, escape as escape_xml, render_svg, render_svg_with_legend};
 
 /// What kind of contact value links accounts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -145,57 +145,100 @@ impl ContactValue {
     }
 
     /// The readings of a contact typed by a person without saying its kind (`patroli network
-    /// --contact`, the search box, `GET /api/v1/networks?contact=`): `+62 812-...` is a phone,
-    /// `BCA:123...` a bank account, `x@y.id` an e-mail, `@handle` a Telegram or social handle,
-    /// `t.me/x` a Telegram handle, anything with a slash a URL, a dotted name a domain and a URL.
-    /// Several readings may come back; look each up.
+    /// --contact`, the search box, `GET /api/v1/networks?contact=`). Several readings may come
+    /// back; look each up. Empty when nothing in `raw` reads as a contact.
+    ///
+    /// The query goes through the screening engine's own entity extraction
+    /// ([`patroli_detect::extract_entities`]), so it is normalized exactly as the stored posts
+    /// were: `DANA:0812-3456-7890`, `dana 0812 3456 7890` and `GoPay 0812...` read as the
+    /// e-wallet (`DANA:+62812...`) and its phone; `BCA 1234567890` as the bank account;
+    /// `wa.me/62812...`, `+62 812-...` and `0812...` as the phone; `t.me/x` as the Telegram
+    /// handle; e-mails in any case. On top of what a post would give:
+    /// - a bare `@handle` (or a single word that is a valid handle) is looked up on every
+    ///   platform — Telegram, LINE, Instagram, TikTok and the unlabelled social handle — because a
+    ///   post may have named it any of those ways;
+    /// - a link reads as the URL and its host (a domain), with or without `https://`, and even
+    ///   when the top-level domain is not one the engine recognizes in running text.
     pub fn readings(raw: &str) -> Vec<ContactValue> {
+        use patroli_detect::EntityKind as E;
         let raw = raw.trim();
-        let mut out = Vec::new();
-        let mut push = |kind, text: &str| {
-            if let Some(v) = ContactValue::new(kind, text)
+        let mut out: Vec<ContactValue> = Vec::new();
+        let mut push = |v: Option<ContactValue>| {
+            if let Some(v) = v
                 && !out.contains(&v)
             {
                 out.push(v);
             }
         };
-        let lower = raw.to_lowercase();
-        let digits = raw.chars().filter(char::is_ascii_digit).count();
-        let phone_like = raw
-            .chars()
-            .all(|c| c.is_ascii_digit() || " +-.()".contains(c));
-        if let Some((prefix, rest)) = raw.split_once(':')
-            && !prefix.is_empty()
-            && prefix.chars().all(|c| c.is_ascii_alphabetic())
-            && !lower.starts_with("http")
-        {
-            let wallets = ["gopay", "ovo", "dana", "shopeepay", "linkaja"];
-            if wallets.contains(&prefix.to_lowercase().as_str()) {
-                push(ContactKind::Ewallet, raw);
-            } else if rest.chars().any(|c| c.is_ascii_digit()) && !rest.contains('/') {
-                push(ContactKind::BankAccount, raw);
-            } else {
-                push(ContactKind::Social, raw);
+        let found = patroli_detect::extract_entities(raw);
+        for e in &found {
+            match e.kind {
+                E::Handle => ContactValue::handle_everywhere(&e.value)
+                    .into_iter()
+                    .for_each(|v| push(Some(v))),
+                E::Url => link_readings(ContactValue::from_entity(e))
+                    .into_iter()
+                    .for_each(|v| push(Some(v))),
+                _ => push(ContactValue::from_entity(e)),
             }
-        } else if phone_like && digits >= 5 {
-            push(ContactKind::Phone, raw);
-        } else if lower.contains("t.me/") {
-            push(ContactKind::Telegram, raw);
-        } else if raw.contains('@') && !raw.starts_with('@') {
-            push(ContactKind::Email, raw);
-        } else if let Some(handle) = raw.strip_prefix('@') {
-            push(ContactKind::Telegram, handle);
-            push(ContactKind::Social, handle);
-        } else if raw.contains('/') {
-            push(ContactKind::Url, raw);
-        } else if raw.contains('.') && !raw.contains(' ') {
-            push(ContactKind::Domain, raw);
-            push(ContactKind::Url, raw);
-        } else {
-            push(ContactKind::Telegram, raw);
-            push(ContactKind::Social, raw);
+        }
+        let one_word = !raw.is_empty() && !raw.contains(char::is_whitespace);
+        // A link typed without its scheme: in running text the engine reads `toko.xyz/p/1` as
+        // the domain only; with the scheme put back it is also the URL a post may have carried.
+        if one_word
+            && raw.contains('.')
+            && !raw.contains('@')
+            && !raw.contains("://")
+            && found.iter().all(|e| e.kind == E::Domain)
+        {
+            for e in patroli_detect::extract_entities(&format!("https://{raw}")) {
+                if e.kind == E::Url {
+                    link_readings(ContactValue::from_entity(&e))
+                        .into_iter()
+                        .for_each(|v| push(Some(v)));
+                }
+            }
+        }
+        // A handle typed without `@`: read with the engine's handle pattern, but only when the
+        // whole word is the handle and it has a letter (digits alone are an account number
+        // without its bank, not a handle).
+        if found.is_empty()
+            && one_word
+            && !raw.starts_with('@')
+            && raw.chars().any(char::is_alphabetic)
+        {
+            let at = format!("@{raw}");
+            if let [e] = patroli_detect::extract_entities(&at).as_slice()
+                && e.kind == E::Handle
+                && e.start == 0
+                && e.end == at.len()
+            {
+                ContactValue::handle_everywhere(&e.value)
+                    .into_iter()
+                    .for_each(|v| push(Some(v)));
+            }
         }
         out
+    }
+
+    /// A handle as every platform's entity would store it (Telegram, unlabelled social handle,
+    /// `instagram:`, `tiktok:`, LINE), built through [`ContactValue::from_entity`] so the
+    /// platform prefixes stay in one place.
+    fn handle_everywhere(handle: &str) -> Vec<ContactValue> {
+        use patroli_detect::EntityKind as E;
+        [E::Telegram, E::Handle, E::Instagram, E::Tiktok, E::Line]
+            .into_iter()
+            .filter_map(|kind| {
+                ContactValue::from_entity(&patroli_detect::Entity {
+                    kind,
+                    value: handle.to_string(),
+                    field: patroli_detect::Field::Text,
+                    start: 0,
+                    end: 0,
+                    attrs: Default::default(),
+                })
+            })
+            .collect()
     }
 
     /// The contact value behind an entity the screening engine extracted; `None` for entities
@@ -320,6 +363,26 @@ fn normalize_url(raw: &str) -> String {
     let host = host.to_lowercase();
     let host = host.strip_prefix("www.").unwrap_or(&host);
     format!("{host}{}", path.trim_end_matches('/'))
+}
+
+/// A URL reading and the domain of its host: a link with a path first as the URL, a bare host
+/// first as the domain (that is how the engine stores a host seen in running text).
+fn link_readings(url: Option<ContactValue>) -> Vec<ContactValue> {
+    let Some(url) = url else {
+        return Vec::new();
+    };
+    let host = url.value.split(['/', '?', '#']).next().unwrap_or_default();
+    let domain = ContactValue::new(ContactKind::Domain, host);
+    let bare = host == url.value;
+    let mut out = Vec::new();
+    if bare {
+        out.extend(domain);
+        out.push(url);
+    } else {
+        out.push(url);
+        out.extend(domain);
+    }
+    out
 }
 
 /// First byte of a compact text-band key: 0xF8 + band. Bytes 0xF8..=0xFF never occur in UTF-8,
@@ -1088,9 +1151,13 @@ mod tests {
             kinds("bca:1234567890"),
             [(ContactKind::BankAccount, "BCA:1234567890".to_string())]
         );
+        // The wallet id carries the phone in E.164, as the engine stores it.
         assert_eq!(
             kinds("DANA:081234567890"),
-            [(ContactKind::Ewallet, "DANA:081234567890".to_string())]
+            [
+                (ContactKind::Ewallet, "DANA:+6281234567890".to_string()),
+                (ContactKind::Phone, "+6281234567890".to_string())
+            ]
         );
         assert_eq!(
             kinds("Admin@Toko.example"),
@@ -1100,7 +1167,7 @@ mod tests {
             kinds("https://t.me/Loker_Kamboja"),
             [(ContactKind::Telegram, "loker_kamboja".to_string())]
         );
-        assert_eq!(kinds("@loker").len(), 2);
+        assert_eq!(kinds("@loker").len(), 5);
         assert_eq!(kinds("toko.example")[0].0, ContactKind::Domain);
         assert_eq!(
             kinds("https://toko.example/p/1")[0],
@@ -1113,6 +1180,114 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].networks[0].members, vec![acc(1), acc(2)]);
         assert!(idx.search("@nobody").is_empty());
+    }
+
+    /// What the engine stores for `text`, as the index holds it.
+    fn stored(text: &str) -> Vec<ContactValue> {
+        patroli_detect::extract_entities(text)
+            .iter()
+            .filter_map(ContactValue::from_entity)
+            .collect()
+    }
+
+    #[test]
+    fn a_contact_typed_any_way_finds_what_the_engine_stored() {
+        // (text a post carried, what a person types into the search box)
+        let cases = [
+            (
+                "bayar ke DANA 0812-3456-7890 a.n. Budi",
+                "DANA:0812-3456-7890",
+            ),
+            ("bayar ke DANA 0812-3456-7890", "dana 0812 3456 7890"),
+            ("gopay: 081234567890", "GoPay 0812-3456-7890"),
+            ("OVO 0812 3456 7890", "ovo 081234567890"),
+            ("transfer BCA 123-456-7890", "BCA 1234567890"),
+            ("transfer BCA 1234567890", "bca:1234567890"),
+            ("chat wa.me/6281234567890", "0812-3456-7890"),
+            ("WA 0812 3456 7890", "wa.me/6281234567890"),
+            ("WA 0812 3456 7890", "https://wa.me/6281234567890"),
+            ("WA 0812 3456 7890", "+62 812-3456-7890"),
+            ("WA +62 812 3456 7890", "081234567890"),
+            ("join https://t.me/Loker_Kamboja", "t.me/loker_kamboja"),
+            ("tele: @loker_kamboja", "@Loker_Kamboja"),
+            ("ig: @toko.obat", "@toko.obat"),
+            ("tiktok @toko_obat", "@toko_obat"),
+            ("id line: @tokoline", "@tokoline"),
+            ("DM @tokoobat88", "@tokoobat88"),
+            ("DM @tokoobat88", "tokoobat88"),
+            ("kirim ke Admin@Toko-Obat.id", "ADMIN@toko-obat.ID"),
+            (
+                "order https://www.toko-obat.xyz/p/Abc",
+                "toko-obat.xyz/p/Abc",
+            ),
+            ("order toko-obat.xyz/p/Abc", "https://toko-obat.xyz/p/Abc"),
+            (
+                "order https://toko-obat.xyz/p/Abc",
+                "http://TOKO-OBAT.xyz/p/Abc/",
+            ),
+            ("cek toko-obat.xyz", "https://toko-obat.xyz"),
+            ("cek toko-obat.xyz", "www.toko-obat.xyz"),
+        ];
+        for (text, typed) in cases {
+            let kept = stored(text);
+            assert!(!kept.is_empty(), "nothing stored for {text:?}");
+            let read = ContactValue::readings(typed);
+            assert!(
+                read.iter().any(|r| kept.contains(r)),
+                "{typed:?} read as {read:?}, but {text:?} stored {kept:?}"
+            );
+            // And through the index, as the API searches.
+            let mut idx = NetworkIndex::new(NetworkConfig::default());
+            idx.add(acc(1), &kept);
+            idx.add(acc(2), &kept);
+            let found = idx.search(typed);
+            assert!(
+                found
+                    .iter()
+                    .any(|l| l.networks.iter().any(|n| n.members == vec![acc(1), acc(2)])),
+                "{typed:?} finds no network of {text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bare_handle_is_looked_up_on_every_platform() {
+        let read = ContactValue::readings("@Toko_Obat");
+        for text in [
+            "tele @toko_obat",
+            "ig: @toko_obat",
+            "tiktok @toko_obat",
+            "line id: @toko_obat",
+            "DM @toko_obat",
+        ] {
+            let kept = stored(text);
+            assert!(
+                read.iter().any(|r| kept.contains(r)),
+                "{text:?} stored {kept:?}, @Toko_Obat read as {read:?}"
+            );
+        }
+        // A Telegram link names Telegram only.
+        assert_eq!(
+            ContactValue::readings("t.me/toko_obat"),
+            [ContactValue::new(ContactKind::Telegram, "toko_obat").unwrap()]
+        );
+    }
+
+    #[test]
+    fn what_is_no_contact_gives_no_reading() {
+        // Digits alone are neither a phone nor, without the bank's name, a bank account.
+        for raw in [
+            "",
+            "   ",
+            "???",
+            "halo kak apa kabar",
+            "12345",
+            "1234567890",
+            "@",
+        ] {
+            let read = ContactValue::readings(raw);
+            assert!(read.is_empty(), "{raw:?} read as {read:?}");
+        }
     }
 
     #[test]

@@ -36,3 +36,14 @@ pub use lexicon::{Lexicon, LexiconError, LexiconIssue};
 
 pub mod eval;
 pub mod normalize;
+
+/// The contacts and identifiers in one piece of text, read exactly as [`Engine::screen`] reads a
+/// post's text: the same patterns and the same normalized values ([`Entity::value`]: `+62...`
+/// phones, `DANA:+62...` e-wallets, `BCA:123...` bank accounts, lower-case handles and e-mails).
+/// Meant for values a person types into a search box, so that they are read the way the stored
+/// posts were; spans are byte offsets into `text`.
+pub fn extract_entities(text: &str) -> Vec<Entity> {
+    let mut out = Vec::new();
+    entities::extract(text, Field::Text, &mut out);
+    out
+}

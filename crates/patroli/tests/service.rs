@@ -170,6 +170,63 @@ fn operator_sets_up_users_tokens_and_imports_posts() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(answer["readings"][0], "phone:+6281234567890");
+    // Two sellers sharing one number, written as an e-wallet by one and a WhatsApp link by the
+    // other: each way of typing it finds the network of both.
+    let linked = dir.path().join("linked.jsonl");
+    std::fs::write(
+        &linked,
+        concat!(
+            r#"{"id":"n1","text":"Bayar via DANA 0813-1111-2222 a.n. Budi","account":"toko_a"}"#,
+            "\n",
+            r#"{"id":"n2","text":"Order langsung chat wa.me/6281311112222","account":"toko_b"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let out = patroli()
+        .args([
+            "import",
+            linked.to_str().unwrap(),
+            "--platform",
+            "tokopedia",
+            "--data",
+            data,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    for typed in [
+        "dana 0813 1111 2222",
+        "DANA:0813-1111-2222",
+        "wa.me/6281311112222",
+        "+62 813-1111-2222",
+    ] {
+        let out = patroli()
+            .args(["network", "--contact", typed, "--data", data])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let answer: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut handles: Vec<&str> = answer["networks"][0]["accounts"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{typed}: {answer}"))
+            .iter()
+            .map(|a| a["handle"].as_str().unwrap())
+            .collect();
+        handles.sort();
+        assert_eq!(handles, ["toko_a", "toko_b"], "{typed}: {answer}");
+    }
+    // Nothing readable: refused naming the field, like the API's 400.
+    let out = patroli()
+        .args(["network", "--contact", "halo kak apa kabar", "--data", data])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("`contact`") && stderr.contains("@handle"),
+        "{stderr}"
+    );
 
     let out = patroli()
         .args(["audit", "verify", "--data", data])

@@ -139,6 +139,33 @@ impl Server {
         (status, res.json().await.unwrap_or(Value::Null))
     }
 
+    /// `GET /api/v1/networks?contact=` with the value URL-encoded as a browser would.
+    async fn search(&self, token: &str, contact: &str) -> (StatusCode, Value) {
+        let res = self
+            .http
+            .get(self.url("/api/v1/networks"))
+            .query(&[("contact", contact)])
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// The `/jaringan` page for a typed contact.
+    async fn search_page(&self, token: &str, contact: &str, lang: &str) -> (StatusCode, String) {
+        let res = self
+            .http
+            .get(self.url("/jaringan"))
+            .query(&[("contact", contact), ("lang", lang)])
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (res.status(), res.text().await.unwrap())
+    }
+
     /// A flagged drugs post stored directly, with a hand-made screening (independent of the lexicon).
     async fn seed_flagged(&self, id: &str, region: &str, location: &str, text: &str) {
         let screening = Screening {
@@ -589,6 +616,316 @@ async fn stats_story(s: Server) {
         "map, bar and line charts"
     );
     assert!(html.contains("/api/v1/stats?by=province&amp;format=csv"));
+}
+
+/// Handles of every network in a search answer, sorted.
+fn all_handles(body: &Value) -> Vec<String> {
+    let mut h: Vec<String> = body["networks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no networks in {body}"))
+        .iter()
+        .flat_map(handles)
+        .collect();
+    h.sort();
+    h
+}
+
+async fn contact_search_story(s: Server) {
+    let admin = s.token(Role::Admin, None).await;
+    let phone = s.phone("14"); // 0814-xxxx-xxxx
+    let e164 = s.e164("14");
+    let national = &e164[3..]; // 814...
+    let bank = format!("7{}3", s.digits); // ten digits
+    let handle = format!("toko_{}", s.tag);
+    let domain = format!("obat-{}.xyz", s.tag);
+    let email = format!("admin.{}@toko-{}.id", s.tag, s.tag);
+    let acc = |n: &str| s.name(n);
+    s.ingest(
+        &admin,
+        json!([
+            {"id": s.name("c1"), "platform": s.name("ig"), "account": acc("wallet_a"),
+             "text": format!("Bayar via DANA {phone} a.n. Budi atau transfer BCA {bank} ya kak")},
+            {"id": s.name("c2"), "platform": s.name("fb"), "account": acc("wa_b"),
+             "text": format!("Order langsung chat wa.me/62{national} kak")},
+            {"id": s.name("c3"), "platform": s.name("x"), "account": acc("tele_c"),
+             "text": format!("Info lowongan gabung tele @{handle} sekarang")},
+            {"id": s.name("c4"), "platform": s.name("tiktok"), "account": acc("ig_d"),
+             "text": format!("Cek katalog di ig: @{handle} ya")},
+            {"id": s.name("c5"), "platform": s.name("web"), "account": acc("url_e"),
+             "text": format!("Katalog lengkap https://{domain}/p/Katalog1 kak")},
+            {"id": s.name("c6"), "platform": s.name("web"), "account": acc("mail_f"),
+             "text": format!("Kirim CV ke {email} segera")},
+            {"id": s.name("c7"), "platform": s.name("ig"), "account": acc("mail_g"),
+             "text": format!("Pertanyaan kirim ke {} saja", email.to_uppercase())},
+        ]),
+    )
+    .await;
+
+    // The wallet and the WhatsApp link carry the same number: one network of two accounts,
+    // found by every usual way of writing the number or the wallet.
+    let mut wallet_net = vec![acc("wa_b"), acc("wallet_a")];
+    wallet_net.sort();
+    let spaced = format!("0{} {} {}", &national[..3], &national[3..7], &national[7..]);
+    for typed in [
+        format!("DANA:{phone}"),
+        format!("dana {spaced}"),
+        format!("GoPay {phone}"),
+        format!("OVO {spaced}"),
+        format!("wa.me/62{national}"),
+        format!("https://wa.me/62{national}"),
+        format!(
+            "+62 {}-{}-{}",
+            &national[..3],
+            &national[3..7],
+            &national[7..]
+        ),
+        format!("0{national}"),
+        format!("62{national}"),
+        format!("BCA {bank}"),
+        format!("bca:{bank}"),
+    ] {
+        let (status, body) = s.search(&admin, &typed).await;
+        assert_eq!(status, StatusCode::OK, "{typed}: {body}");
+        assert_eq!(all_handles(&body), wallet_net, "{typed}: {body}");
+        assert_eq!(body["contact"], typed.as_str());
+    }
+    let (_, body) = s.search(&admin, &format!("dana {spaced}")).await;
+    let readings: Vec<&str> = body["readings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(
+        readings.contains(&format!("ewallet:DANA:{e164}").as_str())
+            && readings.contains(&format!("phone:{e164}").as_str()),
+        "{readings:?}"
+    );
+
+    // A bare @handle is the handle on every platform: the Telegram and the Instagram mention
+    // (two separate one-account networks); a t.me link names Telegram only.
+    let mut both = vec![acc("ig_d"), acc("tele_c")];
+    both.sort();
+    let (status, body) = s
+        .search(&admin, &format!("@{}", handle.to_uppercase()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(all_handles(&body), both, "{body}");
+    let (_, body) = s.search(&admin, &handle).await;
+    assert_eq!(all_handles(&body), both, "a handle without @: {body}");
+    let (_, body) = s.search(&admin, &format!("t.me/{handle}")).await;
+    assert_eq!(all_handles(&body), vec![acc("tele_c")], "{body}");
+
+    // E-mail in any case: both posts wrote it differently, one network.
+    let mut mails = vec![acc("mail_f"), acc("mail_g")];
+    mails.sort();
+    for typed in [email.clone(), email.to_uppercase()] {
+        let (status, body) = s.search(&admin, &typed).await;
+        assert_eq!(status, StatusCode::OK, "{typed}: {body}");
+        assert_eq!(all_handles(&body), mails, "{typed}: {body}");
+    }
+
+    // A link with or without scheme, host in any case.
+    for typed in [
+        format!("https://{domain}/p/Katalog1"),
+        format!("{domain}/p/Katalog1"),
+        format!("http://WWW.{}/p/Katalog1/", domain.to_uppercase()),
+    ] {
+        let (status, body) = s.search(&admin, &typed).await;
+        assert_eq!(status, StatusCode::OK, "{typed}: {body}");
+        assert_eq!(all_handles(&body), vec![acc("url_e")], "{typed}: {body}");
+    }
+
+    // Nothing readable: 400 naming the field, with examples; a readable but unknown value: 404.
+    for typed in ["halo kak apa kabar", "???", "1234567890"] {
+        let (status, body) = s.search(&admin, typed).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{typed}: {body}");
+        assert_eq!(body["error"]["code"], "invalid_parameter");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("`contact`"),
+            "{body}"
+        );
+        assert!(body["error"]["hint"].as_str().unwrap().contains("@handle"));
+    }
+    let (status, _) = s.search(&admin, &format!("@nobody_{}", s.tag)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The page reads the same way, and explains a query it cannot read in the page's language.
+    let (status, html) = s.search_page(&admin, &format!("dana {spaced}"), "id").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&acc("wallet_a")) && html.contains(&acc("wa_b")),
+        "the page lists the network's accounts"
+    );
+    let (status, html) = s.search_page(&admin, "<b>halo</b> kak", "id").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("tidak terbaca"), "{html}");
+    assert!(
+        html.contains("&lt;b&gt;halo&lt;/b&gt; kak"),
+        "typed text kept, escaped"
+    );
+    assert!(!html.contains("<b>halo</b>"));
+    let (status, html) = s.search_page(&admin, "halo kak", "en").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("was not read as a phone number"), "{html}");
+}
+
+async fn network_posts_story(s: Server) {
+    let admin = s.token(Role::Admin, None).await;
+    let phone = s.phone("16");
+    let (a, b) = (s.name("posts_a"), s.name("posts_b"));
+    let hostile = "<script>alert('x')</script> Obat kuat & \"asli\"";
+    let first = s
+        .ingest(
+            &admin,
+            json!([
+                {"id": s.name("n1"), "platform": s.name("shopee"), "account": a, "title": hostile,
+                 "text": format!("jual sabu ready, pil double L 100 butir, WA {phone}"), "location": "Kota Tarakan"},
+                {"id": s.name("n2"), "platform": s.name("fb"), "account": b,
+                 "text": format!("Kaos polos ukuran L dan XL, tanya-tanya WA {phone}"), "location": "Surabaya"},
+            ]),
+        )
+        .await;
+    assert_eq!(first[0]["flagged"], true, "{first:?}");
+    // Seven more posts of account a: the list keeps five per account, flagged first.
+    let more: Vec<Value> = (0..7)
+        .map(|i| {
+            json!({"id": s.name(&format!("n_more{i}")), "platform": s.name("shopee"), "account": a,
+                   "text": format!("Kaos polos nomor {i}, info WA {phone}"), "location": "Kota Tarakan"})
+        })
+        .collect();
+    s.ingest(&admin, Value::Array(more)).await;
+
+    let (status, body) = s.search(&admin, &phone).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let net = &body["networks"][0];
+    // Existing fields stay.
+    for field in [
+        "id",
+        "accounts",
+        "posts",
+        "flagged_posts",
+        "contacts",
+        "categories",
+        "regions",
+        "cases",
+    ] {
+        assert!(!net[field].is_null(), "{field} missing: {net}");
+    }
+    assert_eq!(net["posts"], 9);
+    let list = net["post_list"].as_array().unwrap();
+    let of = |handle: &str| list.iter().filter(|p| p["handle"] == handle).count();
+    assert_eq!(of(&a), 5, "five posts per account: {list:?}");
+    assert_eq!(of(&b), 1);
+    let flagged_id = first[0]["post_id"].as_str().unwrap();
+    let top = &list[0];
+    assert_eq!(
+        top["id"], flagged_id,
+        "the flagged post comes first: {list:?}"
+    );
+    assert_eq!(top["link"], format!("/posts/{flagged_id}"));
+    assert_eq!(top["platform"], s.name("shopee"));
+    assert_eq!(top["title"], hostile);
+    assert!(
+        top["snippet"]
+            .as_str()
+            .unwrap()
+            .starts_with("jual sabu ready")
+    );
+    assert!(
+        top["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == "drugs"),
+        "{top}"
+    );
+    assert_eq!(top["flagged"], true);
+    assert!(top["first_seen"].as_str().unwrap().contains('T'));
+    let seen: Vec<bool> = list
+        .iter()
+        .map(|p| p["flagged"].as_bool().unwrap())
+        .collect();
+    assert!(
+        seen.windows(2).all(|w| w[0] >= w[1]),
+        "flagged first: {seen:?}"
+    );
+    assert!(list.iter().any(|p| p["id"] == first[1]["post_id"]));
+
+    // The page lists them with links to the post pages, escapes the hostile title, and draws
+    // the graph with its legend in the page's language.
+    let id = net["id"].as_str().unwrap();
+    for (lang, words) in [
+        ("id", ["Simpul", "Unggahan", "telepon/WhatsApp"]),
+        ("en", ["Nodes", "Posts", "phone/WhatsApp"]),
+    ] {
+        let res = s
+            .http
+            .get(s.url(&format!("/networks/{id}?lang={lang}")))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let html = res.text().await.unwrap();
+        assert!(
+            html.contains(&format!("href=\"/posts/{flagged_id}\"")),
+            "no link to the post"
+        );
+        assert!(
+            !html.contains("<script>alert"),
+            "unescaped title on the page"
+        );
+        assert!(html.contains("&lt;script&gt;alert("), "escaped title shown");
+        assert!(html.contains("class=\"legend\""), "graph legend");
+        for w in words {
+            assert!(html.contains(w), "{lang}: {w} missing");
+        }
+    }
+    // The contact search page shows the same list.
+    let (_, html) = s.search_page(&admin, &phone, "id").await;
+    assert!(html.contains(&format!("href=\"/posts/{flagged_id}\"")));
+    assert!(!html.contains("<script>alert"));
+
+    // A Kalimantan Utara analyst sees the network but not the Surabaya post (404 on its page).
+    let kaltara = s.token(Role::Analyst, Some("65")).await;
+    let (status, scoped) = s.get(&kaltara, &format!("/api/v1/networks/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{scoped}");
+    let ids: Vec<&Value> = scoped["post_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["id"])
+        .collect();
+    assert!(ids.contains(&&first[0]["post_id"]));
+    assert!(!ids.contains(&&first[1]["post_id"]), "{scoped}");
+}
+
+#[tokio::test]
+async fn network_posts_on_sqlite() {
+    network_posts_story(start(false).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn network_posts_on_postgres() {
+    if let Some(s) = start(true).await {
+        network_posts_story(s).await;
+    }
+}
+
+#[tokio::test]
+async fn contact_search_on_sqlite() {
+    contact_search_story(start(false).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn contact_search_on_postgres() {
+    if let Some(s) = start(true).await {
+        contact_search_story(s).await;
+    }
 }
 
 #[tokio::test]

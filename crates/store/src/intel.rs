@@ -64,6 +64,29 @@ pub struct NetworkAccount {
     pub flagged_posts: i64,
 }
 
+/// One post of a network's account, for the network page's post list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkPost {
+    pub id: PostId,
+    pub account_id: AccountId,
+    pub platform: String,
+    pub handle: String,
+    /// As the platform gave it; attacker-controlled like the text.
+    pub url: Option<String>,
+    pub title: Option<String>,
+    /// The start of the current version's text (at most [`NETWORK_POST_TEXT_CHARS`] characters).
+    pub text: String,
+    pub region_code: Option<String>,
+    pub flagged: bool,
+    /// Categories of the post's latest finding; empty without one or when it was dismissed.
+    pub categories: Vec<Category>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_seen: OffsetDateTime,
+}
+
+/// How much of a post's text [`IntelStore::network_posts`] returns.
+pub const NETWORK_POST_TEXT_CHARS: i64 = 400;
+
 /// Counts over the posts of a set of accounts.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccountsBreakdown {
@@ -181,6 +204,14 @@ pub trait IntelStore: Send + Sync {
 
     /// Platform, handle, name and post counts of these accounts (unknown ones are left out).
     async fn network_accounts(&self, accounts: &[AccountId]) -> Result<Vec<NetworkAccount>>;
+
+    /// Up to `per_account` posts of each of these accounts, flagged ones first, then newest
+    /// first; the whole list in the same order (flagged, newest, id).
+    async fn network_posts(
+        &self,
+        accounts: &[AccountId],
+        per_account: u32,
+    ) -> Result<Vec<NetworkPost>>;
 
     /// Categories and regions of the posts of these accounts.
     async fn accounts_breakdown(&self, accounts: &[AccountId]) -> Result<AccountsBreakdown>;
@@ -376,6 +407,78 @@ impl<B: Send + Sync + 'static> IntelStore for SqlStore<B> {
         let order: HashMap<AccountId, usize> =
             accounts.iter().enumerate().map(|(i, a)| (*a, i)).collect();
         out.sort_by_key(|a| order.get(&a.id).copied().unwrap_or(usize::MAX));
+        Ok(out)
+    }
+
+    async fn network_posts(
+        &self,
+        accounts: &[AccountId],
+        per_account: u32,
+    ) -> Result<Vec<NetworkPost>> {
+        let mut out = Vec::new();
+        for chunk in accounts.chunks(IDS_PER_QUERY) {
+            let ids: Vec<Uuid> = chunk.iter().map(|a| a.0).collect();
+            // Rank inside each account first, so the finding look-ups run on the kept rows only.
+            // The length is a constant in the text: PostgreSQL has no substr(text, int, bigint).
+            let mut q = Sql::new(
+                self.db.is_pg(),
+                &format!(
+                    "SELECT t.id, t.account_id, pl.name AS platform, a.handle, t.url, \
+                     t.region_code, t.flagged, t.first_seen, v.title, \
+                     substr(v.text, 1, {NETWORK_POST_TEXT_CHARS}) AS text, "
+                ),
+            );
+            q.push(
+                "\
+                 (SELECT f.categories FROM findings f WHERE f.post_id = t.id \
+                  ORDER BY f.created_at DESC LIMIT 1) AS categories, \
+                 (SELECT f.status FROM findings f WHERE f.post_id = t.id \
+                  ORDER BY f.created_at DESC LIMIT 1) AS finding_status \
+                 FROM (SELECT p.id, p.account_id, p.platform_id, p.current_version_id, p.url, \
+                       p.region_code, p.flagged, p.first_seen, \
+                       ROW_NUMBER() OVER (PARTITION BY p.account_id \
+                         ORDER BY p.flagged DESC, p.first_seen DESC, p.id) AS rn \
+                       FROM posts p WHERE p.account_id",
+            );
+            push_in(&mut q, &ids);
+            q.push(
+                ") t JOIN post_versions v ON v.id = t.current_version_id \
+                 JOIN accounts a ON a.id = t.account_id \
+                 JOIN platforms pl ON pl.id = t.platform_id WHERE t.rn <= ",
+            )
+            .arg(Arg::Int(Some(i64::from(per_account.max(1)))));
+            for r in self.db.all(&q.text, q.args).await? {
+                let dismissed = r.opt_text("finding_status")?.as_deref() == Some("dismissed");
+                let categories = match r.opt_text("finding_status")? {
+                    Some(_) if !dismissed => {
+                        let ids: Vec<String> = r.json("categories")?;
+                        ids.iter()
+                            .map(|c| c.parse::<Category>().map_err(|e| corrupt("categories", e)))
+                            .collect::<Result<Vec<_>>>()?
+                    }
+                    _ => Vec::new(),
+                };
+                out.push(NetworkPost {
+                    id: PostId(r.uuid("id")?),
+                    account_id: AccountId(r.uuid("account_id")?),
+                    platform: r.text("platform")?,
+                    handle: r.text("handle")?,
+                    url: r.opt_text("url")?,
+                    title: r.opt_text("title")?,
+                    text: r.text("text")?,
+                    region_code: r.opt_text("region_code")?,
+                    flagged: r.bool("flagged")?,
+                    categories,
+                    first_seen: r.time("first_seen")?,
+                });
+            }
+        }
+        out.sort_by(|a, b| {
+            b.flagged
+                .cmp(&a.flagged)
+                .then(b.first_seen.cmp(&a.first_seen))
+                .then(a.id.0.cmp(&b.id.0))
+        });
         Ok(out)
     }
 

@@ -14,12 +14,68 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use patroli_core::network::{CommonReason, ContactValue, Network};
 use patroli_core::region::Regions;
-use patroli_core::{AccountId, CaseId, Category};
-use patroli_store::{NetworkAccount, Store, StoreError};
+use patroli_core::{AccountId, CaseId, Category, PostId};
+use patroli_store::{NetworkAccount, NetworkPost, Store, StoreError};
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 /// Posts listed per account on a network page.
 pub const POSTS_PER_ACCOUNT: u32 = 5;
+
+/// Most posts in a network's `post_list` (flagged first, then newest): a network of hundreds of
+/// accounts still gives a page one can read.
+pub const POST_LIST_MAX: usize = 200;
+
+/// Characters of a post's text shown as its snippet.
+const SNIPPET_CHARS: usize = 160;
+
+/// One post of a network's accounts, as the network page lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostRef {
+    pub id: PostId,
+    /// The post page (`/posts/{id}`).
+    pub link: String,
+    pub platform: String,
+    pub account_id: AccountId,
+    pub handle: String,
+    pub title: Option<String>,
+    /// The start of the text, at most 160 characters (an ellipsis marks a cut).
+    pub snippet: String,
+    /// Categories of its latest finding (none when it has none or it was dismissed).
+    pub categories: Vec<Category>,
+    pub flagged: bool,
+    pub region_code: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_seen: OffsetDateTime,
+}
+
+fn snippet(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= SNIPPET_CHARS {
+        return text;
+    }
+    let mut out: String = text.chars().take(SNIPPET_CHARS - 1).collect();
+    out.push('…');
+    out
+}
+
+impl From<NetworkPost> for PostRef {
+    fn from(p: NetworkPost) -> Self {
+        PostRef {
+            link: format!("/posts/{}", p.id),
+            id: p.id,
+            platform: p.platform,
+            account_id: p.account_id,
+            handle: p.handle,
+            title: p.title.filter(|t| !t.trim().is_empty()),
+            snippet: snippet(&p.text),
+            categories: p.categories,
+            flagged: p.flagged,
+            region_code: p.region_code,
+            first_seen: p.first_seen,
+        }
+    }
+}
 
 /// A shared contact inside a network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,6 +139,9 @@ pub struct NetworkView {
     pub regions: Vec<RegionCount>,
     /// Cases holding a member account (for a scoped caller, those inside the scope).
     pub cases: Vec<CaseRef>,
+    /// Posts of the member accounts: up to [`POSTS_PER_ACCOUNT`] each, flagged first, then
+    /// newest, at most [`POST_LIST_MAX`] (for a scoped caller, those inside the scope).
+    pub post_list: Vec<PostRef>,
 }
 
 /// The answer to "which network holds this contact".
@@ -130,8 +189,16 @@ pub async fn view_of(store: &dyn Store, network: &Network) -> Result<NetworkView
             });
         }
     }
+    let mut post_list: Vec<PostRef> = store
+        .network_posts(&network.members, POSTS_PER_ACCOUNT)
+        .await?
+        .into_iter()
+        .map(PostRef::from)
+        .collect();
+    post_list.truncate(POST_LIST_MAX);
     Ok(NetworkView {
         cases,
+        post_list,
         id: network.anchor,
         posts: accounts.iter().map(|a| a.posts).sum(),
         flagged_posts: accounts.iter().map(|a| a.flagged_posts).sum(),
@@ -186,6 +253,9 @@ pub fn scoped(mut view: NetworkView, scope: Option<&str>) -> Option<NetworkView>
     }
     view.cases
         .retain(|c| auth::in_scope(scope, c.region_code.as_deref()));
+    // As on the post page: a post outside the scope is not shown (there it is a 404).
+    view.post_list
+        .retain(|p| auth::in_scope(scope, p.region_code.as_deref()));
     Some(view)
 }
 
@@ -297,11 +367,13 @@ pub async fn by_id(
 
 /// For `patroli network --contact VALUE`: builds the index from the store (a full scan: the CLI
 /// has no running index) and answers like `GET /api/v1/networks?contact=` for a national role.
-/// The JSON of the result is the API's.
+/// The JSON of the result is the API's; a contact the API would refuse with 400 is
+/// [`NetworkQueryError::Contact`].
 pub async fn network_for_contact(
     store: &dyn Store,
     contact: &str,
-) -> Result<ContactAnswer, StoreError> {
+) -> Result<ContactAnswer, NetworkQueryError> {
+    let contact = read_contact(Some(contact))?;
     let intel = IntelState::default();
     intel
         .load(store)
@@ -325,15 +397,54 @@ pub struct ContactQuery {
     pub contact: Option<String>,
 }
 
-pub(super) fn require_contact(q: &ContactQuery) -> ApiResult<&str> {
-    let c = q.contact.as_deref().map(str::trim).unwrap_or_default();
+/// Forms a contact may be typed in, for error hints (API, page and CLI).
+pub const CONTACT_EXAMPLES: &str = "0812-3456-7890, +62 812-3456-7890, wa.me/62812..., \
+     DANA 0812-3456-7890, GoPay/OVO 0812..., BCA 1234567890, @handle, t.me/handle, \
+     nama@contoh.id, toko.xyz/produk";
+
+/// Why a typed contact cannot be searched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContactError {
+    #[error(
+        "give a phone number, handle, bank or e-wallet account, e-mail or link (at most 300 characters)"
+    )]
+    Missing,
+    #[error(
+        "not read as a phone number, WhatsApp or Telegram link, handle, bank or e-wallet account, e-mail or link"
+    )]
+    Unreadable,
+}
+
+impl From<ContactError> for ApiError {
+    fn from(e: ContactError) -> Self {
+        ApiError::bad_param("contact", e).hint(format!("For example: {CONTACT_EXAMPLES}."))
+    }
+}
+
+/// A typed contact, trimmed, when it is non-empty, at most 300 characters and read as at least
+/// one contact value ([`ContactValue::readings`], the engine's own normalization).
+pub fn read_contact(raw: Option<&str>) -> Result<&str, ContactError> {
+    let c = raw.map(str::trim).unwrap_or_default();
     if c.is_empty() || c.chars().count() > 300 {
-        return Err(ApiError::bad_param(
-            "contact",
-            "a phone number, account, bank account, e-mail or link (at most 300 characters)",
-        ));
+        return Err(ContactError::Missing);
+    }
+    if ContactValue::readings(c).is_empty() {
+        return Err(ContactError::Unreadable);
     }
     Ok(c)
+}
+
+pub(super) fn require_contact(q: &ContactQuery) -> ApiResult<&str> {
+    Ok(read_contact(q.contact.as_deref())?)
+}
+
+/// Why `patroli network --contact` gave no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkQueryError {
+    #[error("`contact`: {0} (for example: {CONTACT_EXAMPLES})")]
+    Contact(#[from] ContactError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// `GET /api/v1/networks?contact=VALUE`

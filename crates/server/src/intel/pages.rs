@@ -9,6 +9,7 @@
 use super::networks::{self, NetworkView, scope_of};
 use super::stats::{self, By, StatsParams, StatsRow};
 use crate::AppState;
+use crate::api::fmt_time;
 use crate::auth::{PageAuthed, Principal, ReadQueue};
 use crate::error::ApiError;
 use crate::ui::i18n::Lang;
@@ -18,7 +19,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
-use patroli_core::network::{escape_xml, render_svg};
+use patroli_core::network::{ContactKind, Legend, escape_xml, render_svg_with_legend};
 use patroli_core::region::Regions;
 use patroli_core::{AccountId, Category};
 use std::fmt::Write;
@@ -112,6 +113,26 @@ fn network_markup(lang: Lang, v: &NetworkView, svg: &str) -> Markup {
             h3 { (t(lang, "Akun", "Accounts")) }
             table { thead { tr { th { "Platform" } th { (t(lang, "Akun", "Handle")) } th { (t(lang, "Nama", "Name")) } th { (t(lang, "Unggahan", "Posts")) } th { (t(lang, "Ditandai", "Flagged")) } } }
                 tbody { @for a in &v.accounts { tr { td { (a.platform) } td { "@" (a.handle) } td { (a.name.as_deref().unwrap_or("—")) } td { (a.posts) } td { (a.flagged_posts) } } } } }
+            h3 { (t(lang, "Unggahan", "Posts")) }
+            @if v.post_list.is_empty() { p { (t(lang, "(tidak ada yang dapat Anda lihat)", "(none you may see)")) } }
+            @else {
+                @if (v.post_list.len() as i64) < v.posts {
+                    p.note { (t(lang, "Paling banyak", "At most")) " " (networks::POSTS_PER_ACCOUNT) " " (t(lang, "unggahan per akun, yang ditandai lebih dulu.", "posts per account, flagged ones first.")) }
+                }
+                table.posts {
+                    thead { tr { th { "Platform" } th { (t(lang, "Akun", "Handle")) } th { (t(lang, "Judul / cuplikan", "Title / snippet")) } th { (t(lang, "Kategori", "Categories")) } th { (t(lang, "Pertama terlihat", "First seen")) } } }
+                    tbody { @for p in &v.post_list { tr {
+                        td { (p.platform) }
+                        td { "@" (p.handle) }
+                        td {
+                            a href=(p.link) { (p.title.as_deref().unwrap_or(&p.snippet)) }
+                            @if p.title.is_some() { br; small { (p.snippet) } }
+                        }
+                        td { @if p.categories.is_empty() { "—" } @else { (p.categories.iter().map(|c| lang.category(*c)).collect::<Vec<_>>().join(", ")) } }
+                        td { time datetime=(fmt_time(p.first_seen)) { (fmt_time(p.first_seen).get(..10).unwrap_or_default()) } }
+                    } } }
+                }
+            }
             h3 { (t(lang, "Kontak bersama", "Shared contacts")) }
             @if v.contacts.is_empty() { p { (t(lang, "(tidak ada)", "(none)")) } }
             ul { @for c in &v.contacts { li { (c.kind) ": " code { (c.value) } " — " (c.accounts.len()) " " (t(lang, "akun", "accounts")) } } }
@@ -131,16 +152,47 @@ fn network_markup(lang: Lang, v: &NetworkView, svg: &str) -> Markup {
     }
 }
 
-async fn network_svg(state: &AppState, v: &NetworkView) -> String {
+/// A contact kind's name in the graph legend.
+fn kind_name(lang: Lang, kind: ContactKind) -> &'static str {
+    match kind {
+        ContactKind::Phone => t(lang, "telepon/WhatsApp", "phone/WhatsApp"),
+        ContactKind::Telegram => "Telegram",
+        ContactKind::Line => "LINE",
+        ContactKind::Social => t(lang, "akun media sosial", "social media handle"),
+        ContactKind::Email => "e-mail",
+        ContactKind::Url => t(lang, "tautan", "link"),
+        ContactKind::Domain => "domain",
+        ContactKind::BankAccount => t(lang, "rekening bank", "bank account"),
+        ContactKind::Ewallet => t(lang, "dompet digital", "e-wallet"),
+        ContactKind::Text => t(lang, "teks hampir sama", "near-identical text"),
+    }
+}
+
+async fn network_svg(state: &AppState, lang: Lang, v: &NetworkView) -> String {
     let n = state.intel().read().networks.network_of(&v.id);
+    let kind = move |k: ContactKind| kind_name(lang, k).to_string();
+    let legend = Legend {
+        nodes: t(lang, "Simpul", "Nodes"),
+        links: t(
+            lang,
+            "Garis: nilai bersama (makin tebal, makin kuat)",
+            "Lines: shared values (thicker is stronger)",
+        ),
+        account: t(lang, "Akun", "Account"),
+        kind: &kind,
+    };
     match n {
-        Some(n) => render_svg(&n, |id: &AccountId| {
-            v.accounts
-                .iter()
-                .find(|a| a.id == *id)
-                .map(|a| format!("{} @{}", a.platform, a.handle))
-                .unwrap_or_default()
-        }),
+        Some(n) => render_svg_with_legend(
+            &n,
+            |id: &AccountId| {
+                v.accounts
+                    .iter()
+                    .find(|a| a.id == *id)
+                    .map(|a| format!("{} @{}", a.platform, a.handle))
+                    .unwrap_or_default()
+            },
+            &legend,
+        ),
         None => String::new(),
     }
 }
@@ -156,7 +208,7 @@ async fn network_page(
     };
     match networks::by_id(&state, scope_of(&who), id).await {
         Ok(Some(v)) => {
-            let svg = network_svg(&state, &v).await;
+            let svg = network_svg(&state, lang, &v).await;
             frame(
                 lang,
                 t(lang, "Jaringan", "Network"),
@@ -184,9 +236,36 @@ async fn search_page(
             html! { h1 { (t(lang, "Jaringan", "Networks")) } (search_form(lang, "")) },
         );
     }
-    let contact = match networks::require_contact(&q) {
+    let contact = match networks::read_contact(Some(contact)) {
         Ok(c) => c,
-        Err(e) => return error_page(lang, Some(&who), e),
+        Err(e) => {
+            // Not an error page: the person stays on the search with what they typed and sees
+            // which forms are understood.
+            let why = match e {
+                networks::ContactError::Missing => t(
+                    lang,
+                    "Kontak terlalu panjang (paling banyak 300 karakter).",
+                    "The contact is too long (at most 300 characters).",
+                ),
+                networks::ContactError::Unreadable => t(
+                    lang,
+                    "Kontak ini tidak terbaca sebagai nomor telepon, tautan WhatsApp atau Telegram, akun, rekening bank, dompet digital, e-mail atau tautan.",
+                    "This contact was not read as a phone number, WhatsApp or Telegram link, handle, bank account, e-wallet, e-mail or link.",
+                ),
+            };
+            let mut res = frame(
+                lang,
+                t(lang, "Jaringan", "Networks"),
+                Some(&who),
+                html! {
+                    h1 { (t(lang, "Jaringan", "Networks")) }
+                    (search_form(lang, contact))
+                    p.error role="alert" { (why) " " (t(lang, "Contoh", "For example")) ": " (networks::CONTACT_EXAMPLES) }
+                },
+            );
+            *res.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+            return res;
+        }
     };
     let answer = match networks::answer(&state, scope_of(&who), contact).await {
         Ok(a) => a,
@@ -195,7 +274,7 @@ async fn search_page(
     let mut parts = Vec::new();
     if let Some(a) = &answer {
         for v in &a.networks {
-            let svg = network_svg(&state, v).await;
+            let svg = network_svg(&state, lang, v).await;
             parts.push(network_markup(lang, v, &svg));
         }
     }
