@@ -543,6 +543,105 @@ async fn stats_story(s: Server) {
     let drugs = lines.find(|l| l.contains(",drugs,")).expect("a drugs row");
     assert_eq!(drugs.split(',').count(), header.split(',').count());
 
+    // `region=`: one province (or regency) and what lies inside it, for every `by`.
+    let (status, one) = s.get(&admin, "/api/v1/stats?by=province&region=65").await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    let one = one.as_array().unwrap();
+    assert_eq!(one.len(), 1, "{one:?}");
+    assert_eq!(one[0]["region_code"], "65");
+    assert!(one[0]["posts_flagged"].as_i64().unwrap() >= 3);
+    if s.fresh {
+        assert_eq!(one[0]["posts_flagged"], row("65")["posts_flagged"]);
+    }
+    let drugs_in = |rows: &Value| {
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["category"] == "drugs")
+            .map(|r| r["posts_flagged"].as_i64().unwrap())
+            .unwrap()
+    };
+    // Inner region first: other tests may add posts meanwhile, never remove them.
+    let (_, tarakan_cats) = s
+        .get(&admin, "/api/v1/stats?by=category&region=65.71")
+        .await;
+    let (_, kaltara_cats) = s.get(&admin, "/api/v1/stats?by=category&region=65").await;
+    let (_, all_cats) = s.get(&admin, "/api/v1/stats?by=category").await;
+    assert!(drugs_in(&kaltara_cats) >= 3);
+    assert!(drugs_in(&kaltara_cats) <= drugs_in(&all_cats));
+    assert!(drugs_in(&tarakan_cats) <= drugs_in(&kaltara_cats));
+    if s.fresh {
+        assert_eq!(drugs_in(&all_cats), 9);
+        assert_eq!(drugs_in(&kaltara_cats), 3);
+        assert_eq!(drugs_in(&tarakan_cats), 3);
+        let (_, jatim_cats) = s.get(&admin, "/api/v1/stats?by=category&region=35").await;
+        assert_eq!(drugs_in(&jatim_cats), 6);
+        let (_, months) = s.get(&admin, "/api/v1/stats?by=month&region=35").await;
+        let total: i64 = months
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["posts_flagged"].as_i64().unwrap())
+            .sum();
+        assert_eq!(total, 6);
+    }
+    let (_, region_units) = s.get(&admin, "/api/v1/stats?by=unit&region=65").await;
+    let region_units = region_units.as_array().unwrap();
+    assert!(
+        region_units
+            .iter()
+            .any(|r| r["unit_id"] == unit.id.to_string())
+    );
+    assert!(
+        region_units.iter().all(|r| r["region_code"]
+            .as_str()
+            .is_some_and(|c| c == "65" || c.starts_with("65."))),
+        "{region_units:?}"
+    );
+    // Not an official code, or beside the caller's own region: 400 naming `region`.
+    for (token, query) in [
+        (&admin, "/api/v1/stats?by=province&region=99"),
+        (&admin, "/api/v1/stats?by=province&region=Kaltara"),
+        (&kaltara, "/api/v1/stats?by=category&region=35"),
+    ] {
+        let (status, body) = s.get(token, query).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("`region`"),
+            "{body}"
+        );
+    }
+    // Inside the caller's region it narrows further; the whole province keeps the caller's own.
+    let (status, inner) = s
+        .get(&kaltara, "/api/v1/stats?by=province&region=65.71")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{inner}");
+    assert_eq!(inner.as_array().unwrap().len(), 1);
+    // CSV keeps the filter.
+    let res = s
+        .http
+        .get(s.url("/api/v1/stats?by=province&region=65&format=csv"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let csv = res.text().await.unwrap();
+    assert_eq!(csv.trim_end().split("\r\n").count(), 2, "{csv}");
+    assert!(csv.contains(",65,Kalimantan Utara,"), "{csv}");
+    // The public page ignores `region`: still the national table.
+    let res = s
+        .http
+        .get(s.url("/statistik?region=65"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("35 Jawa Timur"));
+
     // Months and bad parameters.
     let (_, months) = s.get(&admin, "/api/v1/stats?by=month").await;
     assert!(
@@ -778,12 +877,21 @@ async fn network_posts_story(s: Server) {
     let phone = s.phone("16");
     let (a, b) = (s.name("posts_a"), s.name("posts_b"));
     let hostile = "<script>alert('x')</script> Obat kuat & \"asli\"";
+    // Words of this run only: flagged posts are also linked by near-identical text, and the
+    // same ad from an earlier run on the shared PostgreSQL database would join this network.
+    let letters: String = s
+        .tag
+        .chars()
+        .map(|c| (b'g' + c.to_digit(16).unwrap() as u8) as char)
+        .collect();
+    let [w1, w2, w3, w4, w5, w6] =
+        ["kode", "toko", "gudang", "cabang", "promo", "admin"].map(|w| format!("{w}{letters}"));
     let first = s
         .ingest(
             &admin,
             json!([
                 {"id": s.name("n1"), "platform": s.name("shopee"), "account": a, "title": hostile,
-                 "text": format!("jual sabu ready, pil double L 100 butir, WA {phone}"), "location": "Kota Tarakan"},
+                 "text": format!("{w1} {w2} jual sabu ready {w3} {w4} pil double L 100 butir {w5} {w6} WA {phone}"), "location": "Kota Tarakan"},
                 {"id": s.name("n2"), "platform": s.name("fb"), "account": b,
                  "text": format!("Kaos polos ukuran L dan XL, tanya-tanya WA {phone}"), "location": "Surabaya"},
             ]),
@@ -815,16 +923,23 @@ async fn network_posts_story(s: Server) {
     ] {
         assert!(!net[field].is_null(), "{field} missing: {net}");
     }
-    assert_eq!(net["posts"], 9);
+    assert!(net["posts"].as_i64().unwrap() >= 9, "{net}");
+    if s.fresh {
+        assert_eq!(net["posts"], 9);
+    }
     let list = net["post_list"].as_array().unwrap();
     let of = |handle: &str| list.iter().filter(|p| p["handle"] == handle).count();
     assert_eq!(of(&a), 5, "five posts per account: {list:?}");
     assert_eq!(of(&b), 1);
     let flagged_id = first[0]["post_id"].as_str().unwrap();
-    let top = &list[0];
+    let top = list
+        .iter()
+        .find(|p| p["id"] == flagged_id)
+        .unwrap_or_else(|| panic!("flagged post not listed: {list:?}"));
     assert_eq!(
-        top["id"], flagged_id,
-        "the flagged post comes first: {list:?}"
+        list.iter().position(|p| p["handle"] == a.as_str()),
+        list.iter().position(|p| p["id"] == flagged_id),
+        "account a's flagged post comes before its others: {list:?}"
     );
     assert_eq!(top["link"], format!("/posts/{flagged_id}"));
     assert_eq!(top["platform"], s.name("shopee"));
@@ -833,7 +948,7 @@ async fn network_posts_story(s: Server) {
         top["snippet"]
             .as_str()
             .unwrap()
-            .starts_with("jual sabu ready")
+            .starts_with(&format!("{w1} {w2} jual sabu ready"))
     );
     assert!(
         top["categories"]

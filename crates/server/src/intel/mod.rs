@@ -22,7 +22,7 @@ use patroli_store::{IngestOutcome, IngestStatus, ScanCursor, ScreenedPost, Store
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-pub use networks::{ContactAnswer, NetworkView, network_for_contact};
+pub use networks::{ContactAnswer, NetworkQueryError, NetworkView, network_for_contact};
 
 /// Rows per page when filling the index from the store.
 const LOAD_PAGE: u32 = 20_000;

@@ -530,7 +530,12 @@ async fn internal_stats_page(
         }
     }
     let mut q = String::new();
-    for (k, v) in [("category", &p.category), ("from", &p.from), ("to", &p.to)] {
+    for (k, v) in [
+        ("category", &p.category),
+        ("from", &p.from),
+        ("to", &p.to),
+        ("region", &p.region),
+    ] {
         if let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty()) {
             q.push_str(&format!("&{k}={}", urlencode(v.trim())));
         }
@@ -695,9 +700,12 @@ async fn public_stats_page(
         (Ok(f), Ok(t)) => (f, t),
         (Err(e), _) | (_, Err(e)) => return error_page(lang, None, e),
     };
+    // No `region` either: the public page gives national tables only, and smaller areas would
+    // mean smaller, more identifying counts.
     let params = StatsParams {
         by: None,
         format: None,
+        region: None,
         from,
         to,
         ..p.clone()

@@ -107,6 +107,8 @@ pub struct StatsParams {
     pub to: Option<String>,
     /// `csv` or `json`; overrides `Accept` (export links cannot set headers).
     pub format: Option<String>,
+    /// Official region code (`"65"`, `"65.71"`): only that region and what lies inside it.
+    pub region: Option<String>,
 }
 
 /// `2026-01-31` (start of that day, UTC) or RFC 3339.
@@ -140,15 +142,49 @@ pub fn parse_params(p: &StatsParams, scope: Option<&str>) -> ApiResult<(By, Stat
         .map(|s| parse_time("from", s))
         .transpose()?;
     let to = nonempty(&p.to).map(|s| parse_time("to", s)).transpose()?;
+    let region = nonempty(&p.region)
+        .map(|r| {
+            Regions::builtin()
+                .get(r)
+                .map(|r| r.code.clone())
+                .ok_or_else(|| {
+                    ApiError::bad_param(
+                        "region",
+                        "an official region code: a province (\"65\") or a regency/city (\"65.71\")",
+                    )
+                })
+        })
+        .transpose()?;
     Ok((
         by,
         StatsFilter {
             category,
             from,
             to,
-            scope_prefix: scope.map(str::to_string),
+            scope_prefix: narrowest(scope, region.as_deref())?.map(str::to_string),
         },
     ))
+}
+
+/// The narrower of the caller's scope and the asked `region`: the rows are limited to both.
+/// A region beside the scope (neither inside the other) is refused rather than answered with
+/// zeros, which would look like a real count.
+fn narrowest<'a>(scope: Option<&'a str>, region: Option<&'a str>) -> ApiResult<Option<&'a str>> {
+    use crate::auth::in_scope;
+    Ok(match (scope, region) {
+        (s, None) => s,
+        (None, r) => r,
+        (Some(s), Some(r)) if in_scope(Some(s), Some(r)) => Some(r),
+        (Some(s), Some(r)) if in_scope(Some(r), Some(s)) => Some(s),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_param("region", "outside your region scope"));
+        }
+    })
+}
+
+/// Whether a network placed in `province` lies in, or contains, the region `prefix`.
+fn overlaps(prefix: Option<&str>, province: &str) -> bool {
+    crate::auth::in_scope(prefix, Some(province)) || crate::auth::in_scope(Some(province), prefix)
 }
 
 /// Counts of a region and everything inside it, from counts per full region code.
@@ -312,10 +348,17 @@ pub async fn rows(state: &AppState, by: By, filter: &StatsFilter) -> ApiResult<V
                 let (flagged, confirmed) = by_key.get(c.id()).copied().unwrap_or_default();
                 let mut row = StatsRow::new(flagged, confirmed);
                 row.category = Some(c);
+                // Networks are placed by province: under a scope or `region`, those with a
+                // flagged post in (or around) it.
+                let prefix = filter.scope_prefix.as_deref();
                 row.networks = Some(
                     network_facts
                         .iter()
-                        .filter(|(_, cats)| cats.contains(&c))
+                        .filter(|(provinces, cats)| {
+                            cats.contains(&c)
+                                && (prefix.is_none()
+                                    || provinces.iter().any(|p| overlaps(prefix, p)))
+                        })
                         .count() as i64,
                 );
                 row.set_workflow(workflow_at(c.id()));
@@ -399,7 +442,7 @@ fn wants_csv(headers: &HeaderMap, format: Option<&str>) -> bool {
     }
 }
 
-/// `GET /api/v1/stats?by=province|unit|category|month[&category=&from=&to=&format=csv|json]`
+/// `GET /api/v1/stats?by=province|unit|category|month[&region=&category=&from=&to=&format=csv|json]`
 pub async fn api_stats(
     State(state): State<AppState>,
     who: Authed<ReadQueue>,
@@ -458,5 +501,46 @@ mod tests {
         assert_eq!(within(&counts, Some("65")), (3, 1));
         assert_eq!(within(&counts, Some("64")), (4, 4));
         assert_eq!(within(&counts, None), (7, 5));
+    }
+
+    #[test]
+    fn region_narrows_the_scope_and_never_widens_it() {
+        assert_eq!(narrowest(None, None).unwrap(), None);
+        assert_eq!(narrowest(None, Some("65")).unwrap(), Some("65"));
+        assert_eq!(narrowest(Some("65"), Some("65.71")).unwrap(), Some("65.71"));
+        // Asking for the whole province from inside it keeps the caller's own region.
+        assert_eq!(narrowest(Some("65.71"), Some("65")).unwrap(), Some("65.71"));
+        let e = narrowest(Some("65"), Some("35")).unwrap_err();
+        assert!(e.message.contains("region"), "{}", e.message);
+        // "6" is not a prefix of "65" as a region: codes nest by dots only.
+        assert!(narrowest(Some("6"), Some("65")).is_err());
+    }
+
+    #[test]
+    fn region_must_be_an_official_code() {
+        let p = |r: &str| StatsParams {
+            region: Some(r.into()),
+            ..StatsParams::default()
+        };
+        assert_eq!(
+            parse_params(&p("65"), None)
+                .unwrap()
+                .1
+                .scope_prefix
+                .as_deref(),
+            Some("65")
+        );
+        assert_eq!(
+            parse_params(&p(" 65.71 "), None)
+                .unwrap()
+                .1
+                .scope_prefix
+                .as_deref(),
+            Some("65.71")
+        );
+        for bad in ["99", "Kaltara", "65.", "'; DROP"] {
+            let e = parse_params(&p(bad), None).unwrap_err();
+            assert!(e.message.contains("`region`"), "{bad}: {}", e.message);
+        }
     }
 }
