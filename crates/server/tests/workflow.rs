@@ -103,6 +103,17 @@ impl Server {
 
     /// A user of `agency` logged in; returns its bearer token.
     async fn user(&self, name: &str, role: Role, agency: AgencyKind) -> (String, String) {
+        self.user_in(name, role, agency, None).await
+    }
+
+    /// Like [`Server::user`], in a unit of the agency.
+    async fn user_in(
+        &self,
+        name: &str,
+        role: Role,
+        agency: AgencyKind,
+        unit: Option<patroli_core::UnitId>,
+    ) -> (String, String) {
         let username = self.name(name);
         self.store
             .create_user(patroli_store::NewUser {
@@ -112,7 +123,7 @@ impl Server {
                 role,
                 agency,
                 agency_id: None,
-                unit_id: None,
+                unit_id: unit,
                 region_code: None,
             })
             .await
@@ -1896,4 +1907,73 @@ async fn reported_links_are_never_fetched() {
     let connected =
         tokio::time::timeout(std::time::Duration::from_millis(300), target.accept()).await;
     assert!(connected.is_err(), "a reported link was fetched");
+}
+
+// ------------------------------------------------------------------ units
+
+/// A case of one unit is invisible to another unit of the same agency: 404 on the detail, and
+/// not in its case list either; the agency-level user and the creator's unit see it.
+#[tokio::test]
+async fn another_unit_of_the_agency_does_not_list_the_case() {
+    let Some(s) = start(Db::Sqlite).await else {
+        return;
+    };
+    let bpom = s
+        .store
+        .ensure_agency(AgencyKind::Bpom, "BPOM")
+        .await
+        .unwrap();
+    let tarakan = s
+        .store
+        .create_unit(bpom.id, &s.name("Loka POM Tarakan"), None)
+        .await
+        .unwrap();
+    let surabaya = s
+        .store
+        .create_unit(bpom.id, &s.name("BBPOM Surabaya"), None)
+        .await
+        .unwrap();
+    let (_, a) = s
+        .user_in(
+            "penyidik-a",
+            Role::Investigator,
+            AgencyKind::Bpom,
+            Some(tarakan.id),
+        )
+        .await;
+    let (_, b) = s
+        .user_in(
+            "penyidik-b",
+            Role::Investigator,
+            AgencyKind::Bpom,
+            Some(surabaya.id),
+        )
+        .await;
+    let (_, national) = s.user("pusat", Role::Viewer, AgencyKind::Bpom).await;
+    let res = s
+        .post(
+            &a,
+            "/api/v1/cases",
+            json!({"title": "Kasus Tarakan", "category": "drugs"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let case_id = res.json::<Value>().await.unwrap()["case_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let listed = |list: &Value| {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["case_id"] == case_id.as_str())
+    };
+    assert!(listed(&s.get_json(&a, "/api/v1/cases").await));
+    assert!(listed(&s.get_json(&national, "/api/v1/cases").await));
+    let other = s.get_json(&b, "/api/v1/cases").await;
+    assert!(!listed(&other), "{other}");
+    assert!(!other.to_string().contains("Kasus Tarakan"));
+    let res = s.get(&b, &format!("/api/v1/cases/{case_id}")).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }

@@ -579,6 +579,15 @@ pub(super) async fn list(
             }
         }
     }
+    // The agency's list holds cases led by or given to another unit of the agency: keep the
+    // ones the caller may open, so the list shows no title the detail would answer 404 for.
+    let mut visible = Vec::with_capacity(cases.len());
+    for c in cases {
+        if super::may_see_case(&state, &who, &c).await? {
+            visible.push(c);
+        }
+    }
+    let cases = visible;
     Ok(Json(json!({
         "items": cases.iter().map(|c| json!({
             "case_id": c.id, "title": c.title, "category": c.category,
