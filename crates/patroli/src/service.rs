@@ -102,17 +102,66 @@ pub struct ServeArgs {
     pub listen: String,
     #[command(flatten)]
     pub engine: EngineArgs,
+    /// TOML file of platform webhooks, one table per platform name:
+    /// `[toko] url = "http://hooks.example/patroli"` and `secret = "..."` (HMAC-SHA256 key).
+    /// Keep it readable by the service only: it holds the secrets.
+    #[arg(long, value_name = "FILE", env = "PATROLI_WEBHOOKS")]
+    pub webhooks: Option<PathBuf>,
+}
+
+/// One platform's entry in the `--webhooks` file.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookEntry {
+    url: String,
+    secret: String,
+}
+
+/// Reads the `--webhooks` file: unknown keys, a URL that is not `http://` and an empty secret
+/// are errors, so a typo does not silently leave a platform without its webhook.
+pub fn load_webhooks(
+    text: &str,
+) -> anyhow::Result<std::collections::BTreeMap<String, patroli_server::workflow::WebhookTarget>> {
+    let entries: std::collections::BTreeMap<String, WebhookEntry> =
+        toml::from_str(text).context("webhooks file is not valid")?;
+    let mut out = std::collections::BTreeMap::new();
+    for (platform, e) in entries {
+        if !e.url.starts_with("http://") {
+            bail!(
+                "webhook of `{platform}`: only http:// URLs are delivered (put TLS in an egress proxy)"
+            );
+        }
+        if e.secret.trim().is_empty() {
+            bail!("webhook of `{platform}`: `secret` is empty");
+        }
+        out.insert(
+            platform,
+            patroli_server::workflow::WebhookTarget {
+                url: e.url,
+                secret: e.secret,
+            },
+        );
+    }
+    Ok(out)
 }
 
 pub fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
     let engine = Arc::new(build_engine(&args.engine)?);
+    let webhooks = match &args.webhooks {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            load_webhooks(&text).with_context(|| path.display().to_string())?
+        }
+        None => Default::default(),
+    };
     runtime()?.block_on(async move {
         let store = args.store.open().await?;
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener.local_addr()?;
-        let state = app_state(store, engine, &args.store.data)?;
+        let state = app_state_with_webhooks(store, engine, &args.store.data, webhooks)?;
         eprintln!("Patroli is listening on http://{addr}/ (Ctrl-C stops it)");
         patroli_server::serve_with_shutdown(listener, state, shutdown_signal())
             .await
@@ -127,13 +176,26 @@ pub fn app_state(
     engine: Arc<patroli_detect::Engine>,
     data: &Path,
 ) -> anyhow::Result<AppState> {
+    app_state_with_webhooks(store, engine, data, Default::default())
+}
+
+/// [`app_state`] with platform webhooks (from `--webhooks`).
+pub fn app_state_with_webhooks(
+    store: Arc<dyn Store>,
+    engine: Arc<patroli_detect::Engine>,
+    data: &Path,
+    webhooks: std::collections::BTreeMap<String, patroli_server::workflow::WebhookTarget>,
+) -> anyhow::Result<AppState> {
     let key = patroli_server::workflow::load_or_create_key(data).with_context(|| {
         format!(
             "cannot read or create the sealing key in {}",
             data.display()
         )
     })?;
-    let workflow = patroli_server::workflow::WorkflowConfig::new(key);
+    let mut workflow = patroli_server::workflow::WorkflowConfig::new(key);
+    for (platform, target) in webhooks {
+        workflow = workflow.with_webhook(&platform, target);
+    }
     Ok(AppState::new(
         store,
         engine,
@@ -495,6 +557,35 @@ pub fn evidence(cmd: EvidenceCommand) -> anyhow::Result<Outcome> {
                 file.display(),
                 problems.len()
             )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhooks_file_is_read_strictly() {
+        let hooks = load_webhooks(
+            "[toko]\nurl = \"http://hooks.toko.example/patroli\"\nsecret = \"rahasia\"\n",
+        )
+        .unwrap();
+        assert_eq!(hooks["toko"].url, "http://hooks.toko.example/patroli");
+        assert_eq!(hooks["toko"].secret, "rahasia");
+        // The secret never prints.
+        assert!(!format!("{:?}", hooks["toko"]).contains("rahasia"));
+        for (bad, why) in [
+            (
+                "[toko]\nurl = \"http://x/\"\nsecret = \"k\"\nretries = 3\n",
+                "retries",
+            ),
+            ("[toko]\nurl = \"https://x/\"\nsecret = \"k\"\n", "http://"),
+            ("[toko]\nurl = \"http://x/\"\nsecret = \" \"\n", "secret"),
+            ("[toko]\nurl = \"http://x/\"\n", "secret"),
+        ] {
+            let e = format!("{:#}", load_webhooks(bad).unwrap_err());
+            assert!(e.contains(why), "{bad:?}: {e}");
         }
     }
 }

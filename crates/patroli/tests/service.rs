@@ -359,6 +359,30 @@ fn evidence_verify_passes_an_intact_package_and_names_an_altered_file() {
 }
 
 #[test]
+fn serve_refuses_a_webhooks_file_with_a_mistake() {
+    let dir = tempfile::tempdir().unwrap();
+    let hooks = dir.path().join("webhooks.toml");
+    std::fs::write(
+        &hooks,
+        "[toko]\nurl = \"http://hooks.example/p\"\nsecrett = \"k\"\n",
+    )
+    .unwrap();
+    let out = patroli()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path().join("data"))
+        .arg("--webhooks")
+        .arg(&hooks)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("webhooks.toml") && stderr.contains("secrett"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn demo_serves_the_sample_and_prints_logins() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = patroli()

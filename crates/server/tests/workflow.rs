@@ -103,6 +103,17 @@ impl Server {
 
     /// A user of `agency` logged in; returns its bearer token.
     async fn user(&self, name: &str, role: Role, agency: AgencyKind) -> (String, String) {
+        self.user_in(name, role, agency, None).await
+    }
+
+    /// Like [`Server::user`], in a unit of the agency.
+    async fn user_in(
+        &self,
+        name: &str,
+        role: Role,
+        agency: AgencyKind,
+        unit: Option<patroli_core::UnitId>,
+    ) -> (String, String) {
         let username = self.name(name);
         self.store
             .create_user(patroli_store::NewUser {
@@ -112,7 +123,7 @@ impl Server {
                 role,
                 agency,
                 agency_id: None,
-                unit_id: None,
+                unit_id: unit,
                 region_code: None,
             })
             .await
@@ -1896,4 +1907,191 @@ async fn reported_links_are_never_fetched() {
     let connected =
         tokio::time::timeout(std::time::Duration::from_millis(300), target.accept()).await;
     assert!(connected.is_err(), "a reported link was fetched");
+}
+
+// ------------------------------------------------------------------ units
+
+/// A case of one unit is invisible to another unit of the same agency: 404 on the detail, and
+/// not in its case list either; the agency-level user and the creator's unit see it.
+#[tokio::test]
+async fn another_unit_of_the_agency_does_not_list_the_case() {
+    let Some(s) = start(Db::Sqlite).await else {
+        return;
+    };
+    let bpom = s
+        .store
+        .ensure_agency(AgencyKind::Bpom, "BPOM")
+        .await
+        .unwrap();
+    let tarakan = s
+        .store
+        .create_unit(bpom.id, &s.name("Loka POM Tarakan"), None)
+        .await
+        .unwrap();
+    let surabaya = s
+        .store
+        .create_unit(bpom.id, &s.name("BBPOM Surabaya"), None)
+        .await
+        .unwrap();
+    let (_, a) = s
+        .user_in(
+            "penyidik-a",
+            Role::Investigator,
+            AgencyKind::Bpom,
+            Some(tarakan.id),
+        )
+        .await;
+    let (_, b) = s
+        .user_in(
+            "penyidik-b",
+            Role::Investigator,
+            AgencyKind::Bpom,
+            Some(surabaya.id),
+        )
+        .await;
+    let (_, national) = s.user("pusat", Role::Viewer, AgencyKind::Bpom).await;
+    let res = s
+        .post(
+            &a,
+            "/api/v1/cases",
+            json!({"title": "Kasus Tarakan", "category": "drugs"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let case_id = res.json::<Value>().await.unwrap()["case_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let listed = |list: &Value| {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["case_id"] == case_id.as_str())
+    };
+    assert!(listed(&s.get_json(&a, "/api/v1/cases").await));
+    assert!(listed(&s.get_json(&national, "/api/v1/cases").await));
+    let other = s.get_json(&b, "/api/v1/cases").await;
+    assert!(!listed(&other), "{other}");
+    assert!(!other.to_string().contains("Kasus Tarakan"));
+    let res = s.get(&b, &format!("/api/v1/cases/{case_id}")).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+// ------------------------------------------------------------------ re-upload marks
+
+/// After a takedown, a new post of the same account, and one of another account naming the same
+/// phone number, are recorded as re-uploads (matched on `account` and `contact`).
+async fn reupload_marks_story(db: Db) {
+    let Some(s) = start(db).await else {
+        return;
+    };
+    let (_, inv) = s
+        .user("penyidik", Role::Investigator, AgencyKind::Bpom)
+        .await;
+    let platform = s.platform_token(&s.name("toko")).await;
+    let p = s.seed("u1", "penjual", TEXT).await;
+    let res = s
+        .post(
+            &inv,
+            "/api/v1/takedowns",
+            json!({"post_ids": [p], "legal_basis": "pp-71-2019"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let takedown = res.json::<Value>().await.unwrap()["takedown_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = s
+        .post(
+            &platform,
+            &format!("/api/v1/takedowns/{takedown}/response"),
+            json!({"status": "taken_down", "reason": "dihapus"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = s
+        .post(
+            &platform,
+            "/api/v1/posts",
+            json!([
+                {"id": s.name("u-akun"), "text": "Barang baru datang, tanya stok", "account": s.name("penjual")},
+                {"id": s.name("u-nomor"), "text": s.text("Info lengkap hubungi WA {phone} ya kak"), "account": s.name("akun-lain")},
+            ]),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    for (id, kind) in [("u-akun", "account"), ("u-nomor", "contact")] {
+        let post = s
+            .store
+            .get_post_by_external_id(&s.name("toko"), &s.name(id))
+            .await
+            .unwrap()
+            .expect("stored");
+        let re = s.store.reupload_of_post(post.id).await.unwrap();
+        assert!(
+            re.iter().any(|r| r.matched_on == kind
+                && r.earlier_post_id.to_string() == p
+                && r.takedown_id.to_string() == takedown),
+            "{id}: {re:?}"
+        );
+    }
+}
+on_both!(
+    reupload_marks_story,
+    reupload_marks_sqlite,
+    reupload_marks_postgres
+);
+
+// ------------------------------------------------------------------ small refusals
+
+/// The public route files `web` reports only, and a refused look at a reporter's contact is
+/// audited like an allowed one.
+#[tokio::test]
+async fn public_channel_and_refused_contact_views() {
+    let Some(s) = start(Db::Sqlite).await else {
+        return;
+    };
+    let (_, inv) = s
+        .user("penyidik", Role::Investigator, AgencyKind::Bpom)
+        .await;
+    let res = s
+        .http
+        .post(s.url("/api/v1/reports"))
+        .json(&json!({"text": "jual pil koplo", "channel": "whatsapp"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = s
+        .http
+        .post(s.url("/api/v1/reports"))
+        .json(&json!({"text": "jual pil koplo", "contact": {"name": "Budi"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let code = res.json::<Value>().await.unwrap()["tracking_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let report = s.store.get_report_by_code(&code).await.unwrap().unwrap();
+    assert_eq!(report.channel, "web");
+    let res = s
+        .get(&inv, &format!("/api/v1/reports/{code}/contact"))
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(!res.text().await.unwrap().contains("Budi"));
+    let denied = s
+        .store
+        .list_audit(&patroli_store::AuditFilter {
+            action: Some("report.contact_denied".into()),
+            target: Some(format!("report:{}", report.id)),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert!(!denied[0].detail.to_string().contains("Budi"));
 }

@@ -277,13 +277,48 @@ pub(crate) mod ops {
             }
         }
         let date = time::OffsetDateTime::now_utc().date().to_string();
-        Ok(include_str!("guidance_letter.txt")
-            .replace("{agency}", &agency)
-            .replace("{date}", &date)
-            .replace("{case_id}", &case.id.to_string())
-            .replace("{title}", &case.title)
-            .replace("{accounts}", &accounts.join(", "))
-            .replace("{note}", note.unwrap_or("").trim()))
+        Ok(fill_template(
+            include_str!("guidance_letter.txt"),
+            &[
+                ("agency", &agency),
+                ("date", &date),
+                ("case_id", &case.id.to_string()),
+                ("title", &case.title),
+                ("accounts", &accounts.join(", ")),
+                ("note", note.unwrap_or("").trim()),
+            ],
+        ))
+    }
+
+    /// Replaces `{name}` placeholders in one pass over the template, so a value that itself
+    /// contains `{note}` or `{accounts}` (a case title is free text) is written as given, never
+    /// expanded. Unknown placeholders stay as they are.
+    pub(crate) fn fill_template(template: &str, values: &[(&str, &str)]) -> String {
+        let mut out = String::with_capacity(template.len());
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let value = after.find('}').and_then(|close| {
+                let name = &after[..close];
+                values
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v, close))
+            });
+            match value {
+                Some((v, close)) => {
+                    out.push_str(v);
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    out.push('{');
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
     }
 
     pub async fn note(
@@ -579,6 +614,15 @@ pub(super) async fn list(
             }
         }
     }
+    // The agency's list holds cases led by or given to another unit of the agency: keep the
+    // ones the caller may open, so the list shows no title the detail would answer 404 for.
+    let mut visible = Vec::with_capacity(cases.len());
+    for c in cases {
+        if super::may_see_case(&state, &who, &c).await? {
+            visible.push(c);
+        }
+    }
+    let cases = visible;
     Ok(Json(json!({
         "items": cases.iter().map(|c| json!({
             "case_id": c.id, "title": c.title, "category": c.category,
@@ -1012,4 +1056,29 @@ pub(super) async fn export(
         zip,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ops::fill_template;
+
+    #[test]
+    fn template_values_are_never_expanded_again() {
+        let letter = fill_template(
+            "Perihal: {title}\nCatatan: {note}\n{unknown} {",
+            &[("title", "Pil {note} {accounts}"), ("note", "pertama kali")],
+        );
+        assert_eq!(
+            letter,
+            "Perihal: Pil {note} {accounts}\nCatatan: pertama kali\n{unknown} {"
+        );
+    }
+
+    #[test]
+    fn the_guidance_letter_has_only_known_placeholders() {
+        let names = ["agency", "date", "case_id", "title", "accounts", "note"];
+        let values: Vec<(&str, &str)> = names.iter().map(|n| (*n, "X")).collect();
+        let letter = fill_template(include_str!("guidance_letter.txt"), &values);
+        assert!(!letter.contains('{'), "{letter}");
+    }
 }
