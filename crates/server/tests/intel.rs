@@ -715,6 +715,84 @@ async fn stats_story(s: Server) {
         "map, bar and line charts"
     );
     assert!(html.contains("/api/v1/stats?by=province&amp;format=csv"));
+
+    // Its form has a region filter: "all" and the 38 provinces for a national user...
+    let region_select = |html: &str| -> Vec<(String, bool, String)> {
+        let start = html
+            .find("<select name=\"region\">")
+            .expect("region select");
+        let end = start + html[start..].find("</select>").unwrap();
+        html[start..end]
+            .split("<option value=\"")
+            .skip(1)
+            .map(|o| {
+                let code = o[..o.find('"').unwrap()].to_string();
+                let open = &o[..o.find('>').unwrap()];
+                let label = o[o.find('>').unwrap() + 1..o.find("</option>").unwrap()].to_string();
+                (code, open.contains(" selected"), label)
+            })
+            .collect()
+    };
+    let options = region_select(&html);
+    assert_eq!(options.len(), 39, "{options:?}");
+    assert_eq!(options[0], (String::new(), true, "Semua provinsi".into()));
+    assert!(
+        options.contains(&("65".into(), false, "65 Kalimantan Utara".into())),
+        "{options:?}"
+    );
+    // ...the chosen one stays selected, in English with the language switch, and the export
+    // links keep it.
+    let page = |token: &str, query: &str| {
+        let req = s
+            .http
+            .get(s.url(&format!("/statistik/internal{query}")))
+            .bearer_auth(token);
+        let query = query.to_string();
+        async move {
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{query}");
+            res.text().await.unwrap()
+        }
+    };
+    let html = page(&admin, "?region=65&lang=en").await;
+    let options = region_select(&html);
+    assert_eq!(options[0], (String::new(), false, "All provinces".into()));
+    let selected: Vec<_> = options.iter().filter(|o| o.1).collect();
+    assert_eq!(
+        selected,
+        [&("65".to_string(), true, "65 Kalimantan Utara".to_string())]
+    );
+    assert!(html.contains(">Region "), "English label");
+    assert!(html.contains("/api/v1/stats?by=unit&amp;format=csv&amp;region=65\""));
+    // A regency asked in the URL is offered too, so that it stays selected.
+    let options = region_select(&page(&admin, "?region=65.71").await);
+    assert!(options.contains(&("65.71".into(), true, "65.71 Kota Tarakan".into())));
+    // A Kaltara-scoped user is offered only Kaltara and what lies inside it.
+    let options = region_select(&page(&kaltara, "").await);
+    let provinces: Vec<_> = options.iter().filter(|o| !o.0.contains('.')).collect();
+    assert_eq!(
+        provinces,
+        [&("65".to_string(), true, "65 Kalimantan Utara".to_string())],
+        "{options:?}"
+    );
+    assert!(
+        options
+            .iter()
+            .all(|o| o.0 == "65" || o.0.starts_with("65."))
+    );
+    assert!(
+        options.iter().any(|o| o.0 == "65.71" && !o.1),
+        "{options:?}"
+    );
+    let options = region_select(&page(&kaltara, "?region=65.71&category=drugs").await);
+    assert_eq!(
+        options
+            .iter()
+            .filter(|o| o.1)
+            .map(|o| o.0.as_str())
+            .collect::<Vec<_>>(),
+        ["65.71"]
+    );
 }
 
 /// Handles of every network in a search answer, sorted.
