@@ -1145,6 +1145,61 @@ async fn watchlist_on_postgres() {
     }
 }
 
+/// `?contact=@handle` finds the network of the account whose own handle it is, not only of the
+/// accounts that name it in a post.
+async fn own_handle_story(s: Server) {
+    let admin = s.token(Role::Admin, None).await;
+    let kaltara = s.token(Role::Analyst, Some("65")).await;
+    let own = format!("own_{}", s.tag);
+    let other = format!("other_{}", s.tag);
+    let lone = format!("lone_{}", s.tag);
+    let phone = s.phone("18");
+    s.ingest(
+        &admin,
+        json!([
+            {"id": s.name("h1"), "platform": s.name("ig"), "account": format!("@{own}"),
+             "text": format!("Order chat {phone} kak")},
+            {"id": s.name("h2"), "platform": s.name("fb"), "account": other,
+             "text": format!("Minat hubungi {phone} saja")},
+            // No contact and not flagged: the index never sees this account.
+            {"id": s.name("h3"), "platform": s.name("x"), "account": lone,
+             "text": "halo semua"},
+        ]),
+    )
+    .await;
+    let mut both = vec![other.clone(), own.clone()];
+    both.sort();
+    // No post names the handle; the account record holds it, in any case, with or without `@`.
+    for typed in [format!("@{own}"), own.to_uppercase(), format!("t.me/{own}")] {
+        let (status, body) = s.search(&admin, &typed).await;
+        assert_eq!(status, StatusCode::OK, "{typed}: {body}");
+        assert_eq!(all_handles(&body), both, "{typed}: {body}");
+        assert_eq!(body["networks"].as_array().unwrap().len(), 1, "{body}");
+    }
+    // The account's network is outside a Kaltara scope (its posts have no region): 404.
+    let (status, body) = s.search(&kaltara, &format!("@{own}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // An account the index holds nothing of has no network.
+    let (status, body) = s.search(&admin, &format!("@{lone}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // The page finds it too.
+    let (status, html) = s.search_page(&admin, &format!("@{own}"), "id").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("@{other}")), "{html}");
+}
+
+#[tokio::test]
+async fn own_handle_on_sqlite() {
+    own_handle_story(start(false).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn own_handle_on_postgres() {
+    if let Some(s) = start(true).await {
+        own_handle_story(s).await;
+    }
+}
+
 #[tokio::test]
 async fn stats_on_sqlite() {
     stats_story(start(false).await.unwrap()).await;
