@@ -715,6 +715,84 @@ async fn stats_story(s: Server) {
         "map, bar and line charts"
     );
     assert!(html.contains("/api/v1/stats?by=province&amp;format=csv"));
+
+    // Its form has a region filter: "all" and the 38 provinces for a national user...
+    let region_select = |html: &str| -> Vec<(String, bool, String)> {
+        let start = html
+            .find("<select name=\"region\">")
+            .expect("region select");
+        let end = start + html[start..].find("</select>").unwrap();
+        html[start..end]
+            .split("<option value=\"")
+            .skip(1)
+            .map(|o| {
+                let code = o[..o.find('"').unwrap()].to_string();
+                let open = &o[..o.find('>').unwrap()];
+                let label = o[o.find('>').unwrap() + 1..o.find("</option>").unwrap()].to_string();
+                (code, open.contains(" selected"), label)
+            })
+            .collect()
+    };
+    let options = region_select(&html);
+    assert_eq!(options.len(), 39, "{options:?}");
+    assert_eq!(options[0], (String::new(), true, "Semua provinsi".into()));
+    assert!(
+        options.contains(&("65".into(), false, "65 Kalimantan Utara".into())),
+        "{options:?}"
+    );
+    // ...the chosen one stays selected, in English with the language switch, and the export
+    // links keep it.
+    let page = |token: &str, query: &str| {
+        let req = s
+            .http
+            .get(s.url(&format!("/statistik/internal{query}")))
+            .bearer_auth(token);
+        let query = query.to_string();
+        async move {
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{query}");
+            res.text().await.unwrap()
+        }
+    };
+    let html = page(&admin, "?region=65&lang=en").await;
+    let options = region_select(&html);
+    assert_eq!(options[0], (String::new(), false, "All provinces".into()));
+    let selected: Vec<_> = options.iter().filter(|o| o.1).collect();
+    assert_eq!(
+        selected,
+        [&("65".to_string(), true, "65 Kalimantan Utara".to_string())]
+    );
+    assert!(html.contains(">Region "), "English label");
+    assert!(html.contains("/api/v1/stats?by=unit&amp;format=csv&amp;region=65\""));
+    // A regency asked in the URL is offered too, so that it stays selected.
+    let options = region_select(&page(&admin, "?region=65.71").await);
+    assert!(options.contains(&("65.71".into(), true, "65.71 Kota Tarakan".into())));
+    // A Kaltara-scoped user is offered only Kaltara and what lies inside it.
+    let options = region_select(&page(&kaltara, "").await);
+    let provinces: Vec<_> = options.iter().filter(|o| !o.0.contains('.')).collect();
+    assert_eq!(
+        provinces,
+        [&("65".to_string(), true, "65 Kalimantan Utara".to_string())],
+        "{options:?}"
+    );
+    assert!(
+        options
+            .iter()
+            .all(|o| o.0 == "65" || o.0.starts_with("65."))
+    );
+    assert!(
+        options.iter().any(|o| o.0 == "65.71" && !o.1),
+        "{options:?}"
+    );
+    let options = region_select(&page(&kaltara, "?region=65.71&category=drugs").await);
+    assert_eq!(
+        options
+            .iter()
+            .filter(|o| o.1)
+            .map(|o| o.0.as_str())
+            .collect::<Vec<_>>(),
+        ["65.71"]
+    );
 }
 
 /// Handles of every network in a search answer, sorted.
@@ -1064,6 +1142,61 @@ async fn watchlist_on_sqlite() {
 async fn watchlist_on_postgres() {
     if let Some(s) = start(true).await {
         watchlist_story(s).await;
+    }
+}
+
+/// `?contact=@handle` finds the network of the account whose own handle it is, not only of the
+/// accounts that name it in a post.
+async fn own_handle_story(s: Server) {
+    let admin = s.token(Role::Admin, None).await;
+    let kaltara = s.token(Role::Analyst, Some("65")).await;
+    let own = format!("own_{}", s.tag);
+    let other = format!("other_{}", s.tag);
+    let lone = format!("lone_{}", s.tag);
+    let phone = s.phone("18");
+    s.ingest(
+        &admin,
+        json!([
+            {"id": s.name("h1"), "platform": s.name("ig"), "account": format!("@{own}"),
+             "text": format!("Order chat {phone} kak")},
+            {"id": s.name("h2"), "platform": s.name("fb"), "account": other,
+             "text": format!("Minat hubungi {phone} saja")},
+            // No contact and not flagged: the index never sees this account.
+            {"id": s.name("h3"), "platform": s.name("x"), "account": lone,
+             "text": "halo semua"},
+        ]),
+    )
+    .await;
+    let mut both = vec![other.clone(), own.clone()];
+    both.sort();
+    // No post names the handle; the account record holds it, in any case, with or without `@`.
+    for typed in [format!("@{own}"), own.to_uppercase(), format!("t.me/{own}")] {
+        let (status, body) = s.search(&admin, &typed).await;
+        assert_eq!(status, StatusCode::OK, "{typed}: {body}");
+        assert_eq!(all_handles(&body), both, "{typed}: {body}");
+        assert_eq!(body["networks"].as_array().unwrap().len(), 1, "{body}");
+    }
+    // The account's network is outside a Kaltara scope (its posts have no region): 404.
+    let (status, body) = s.search(&kaltara, &format!("@{own}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // An account the index holds nothing of has no network.
+    let (status, body) = s.search(&admin, &format!("@{lone}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // The page finds it too.
+    let (status, html) = s.search_page(&admin, &format!("@{own}"), "id").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&format!("@{other}")), "{html}");
+}
+
+#[tokio::test]
+async fn own_handle_on_sqlite() {
+    own_handle_story(start(false).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn own_handle_on_postgres() {
+    if let Some(s) = start(true).await {
+        own_handle_story(s).await;
     }
 }
 

@@ -205,6 +205,10 @@ pub trait IntelStore: Send + Sync {
     /// Platform, handle, name and post counts of these accounts (unknown ones are left out).
     async fn network_accounts(&self, accounts: &[AccountId]) -> Result<Vec<NetworkAccount>>;
 
+    /// Accounts whose own handle (as stored: trimmed, without `@`, lower case) is one of
+    /// `handles`, on any platform. At most [`IDS_PER_QUERY`] handles are looked up.
+    async fn accounts_with_handles(&self, handles: &[String]) -> Result<Vec<AccountId>>;
+
     /// Up to `per_account` posts of each of these accounts, flagged ones first, then newest
     /// first; the whole list in the same order (flagged, newest, id).
     async fn network_posts(
@@ -375,6 +379,32 @@ impl<B: Send + Sync + 'static> IntelStore for SqlStore<B> {
                     region_code: r.opt_text("region_code")?,
                 });
             }
+        }
+        Ok(out)
+    }
+
+    async fn accounts_with_handles(&self, handles: &[String]) -> Result<Vec<AccountId>> {
+        let handles = &handles[..handles.len().min(IDS_PER_QUERY)];
+        if handles.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Through `platforms` so that each lookup is a range of the (platform_id, handle) unique
+        // index on both backends rather than a scan of every account.
+        let mut q = Sql::new(
+            self.db.is_pg(),
+            "SELECT a.id FROM platforms pl JOIN accounts a ON a.platform_id = pl.id \
+             WHERE a.handle IN (",
+        );
+        for (i, h) in handles.iter().enumerate() {
+            if i > 0 {
+                q.push(",");
+            }
+            q.arg(Arg::text(h.as_str()));
+        }
+        q.push(") ORDER BY a.id");
+        let mut out = Vec::new();
+        for r in self.db.all(&q.text, q.args).await? {
+            out.push(AccountId(r.uuid("id")?));
         }
         Ok(out)
     }

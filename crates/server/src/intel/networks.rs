@@ -284,6 +284,29 @@ impl IntelState {
         (readings, common, networks)
     }
 
+    /// Adds to `networks` those of the accounts whose own handle (the account record's, not a
+    /// handle named in a post) is a handle reading of `contact`, on any platform. An account the
+    /// index never saw (no contact and no flagged post) has no network and adds nothing.
+    async fn add_own_handles(
+        &self,
+        store: &dyn Store,
+        contact: &str,
+        networks: &mut Vec<Network>,
+    ) -> Result<(), StoreError> {
+        let handles = own_handle_readings(contact);
+        if handles.is_empty() {
+            return Ok(());
+        }
+        for account in store.accounts_with_handles(&handles).await? {
+            if let Some(n) = self.network(&account)
+                && !networks.iter().any(|m| m.anchor == n.anchor)
+            {
+                networks.push(n);
+            }
+        }
+        Ok(())
+    }
+
     fn network(&self, id: &AccountId) -> Option<Network> {
         self.read().networks.network_of(id)
     }
@@ -324,6 +347,25 @@ impl IntelState {
     }
 }
 
+/// The handles a typed contact may name, as account records store them (without `@`, lower
+/// case): the handle readings of [`ContactValue::readings`] (`@x`, a bare handle, `t.me/x`,
+/// `instagram:x`...).
+fn own_handle_readings(contact: &str) -> Vec<String> {
+    use patroli_core::network::ContactKind as K;
+    let mut out: Vec<String> = Vec::new();
+    for v in ContactValue::readings(contact) {
+        if !matches!(v.kind, K::Telegram | K::Line | K::Social) {
+            continue;
+        }
+        let h = v.value.rsplit(':').next().unwrap_or_default();
+        let h = h.trim().trim_start_matches('@').trim().to_lowercase();
+        if !h.is_empty() && !out.contains(&h) {
+            out.push(h);
+        }
+    }
+    out
+}
+
 /// The answer for `contact`, as `who` may see it; `None` when no visible network holds it and it
 /// is not a common value either.
 pub async fn answer(
@@ -333,7 +375,10 @@ pub async fn answer(
 ) -> ApiResult<Option<ContactAnswer>> {
     let intel = state.intel();
     intel.ensure_loaded(state.store()).await?;
-    let (readings, common, networks) = intel.networks_for(contact);
+    let (readings, common, mut networks) = intel.networks_for(contact);
+    intel
+        .add_own_handles(state.store(), contact, &mut networks)
+        .await?;
     let mut views = Vec::new();
     for n in &networks {
         if let Some(v) = scoped(view_of(state.store(), n).await?, scope) {
@@ -379,7 +424,8 @@ pub async fn network_for_contact(
         .load(store)
         .await
         .map_err(|e| StoreError::Invalid(e.message))?;
-    let (readings, common, networks) = intel.networks_for(contact);
+    let (readings, common, mut networks) = intel.networks_for(contact);
+    intel.add_own_handles(store, contact, &mut networks).await?;
     let mut views = Vec::new();
     for n in &networks {
         views.push(view_of(store, n).await?);

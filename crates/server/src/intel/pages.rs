@@ -570,7 +570,7 @@ async fn internal_stats_page(
         Some(&who),
         html! {
             h1 { (title) }
-            (category_form(lang, "/statistik/internal", &p))
+            (category_form(lang, "/statistik/internal", &p, who.scope.as_deref()))
             h2 { (t(lang, "Peta provinsi: unggahan ditandai", "Province map: flagged posts")) }
             figure.chart { (PreEscaped(tile_map(t(lang, "Peta provinsi", "Province map"), &tiles))) }
             h2 { (t(lang, "Peringkat provinsi", "Province ranking")) }
@@ -587,13 +587,65 @@ async fn internal_stats_page(
     )
 }
 
-fn category_form(lang: Lang, action: &str, p: &StatsParams) -> Markup {
+/// The regions the internal statistics form offers as `(code, name)`, the empty code standing
+/// for "all". A national caller: all, then the 38 provinces. A region-scoped caller: their own
+/// region, then the regions directly inside it (never a region beside it, which the API would
+/// refuse). A chosen official code not among them but allowed (a regency typed into the URL)
+/// is added so that it stays selected.
+fn region_options(scope: Option<&str>, chosen: &str) -> Vec<(String, String)> {
+    let regions = Regions::builtin();
+    let name = |code: &str| {
+        regions
+            .get(code)
+            .map(|r| r.name.clone())
+            .unwrap_or_default()
+    };
+    let mut out: Vec<(String, String)> = match scope {
+        None => std::iter::once((String::new(), String::new()))
+            .chain(
+                regions
+                    .provinces()
+                    .map(|r| (r.code.clone(), r.name.clone())),
+            )
+            .collect(),
+        Some(s) => std::iter::once((s.to_string(), name(s)))
+            .chain(
+                regions
+                    .children(s)
+                    .into_iter()
+                    .map(|r| (r.code.clone(), r.name.clone())),
+            )
+            .collect(),
+    };
+    if let Some(r) = regions.get(chosen)
+        && crate::auth::in_scope(scope, Some(&r.code))
+        && !out.iter().any(|(c, _)| *c == r.code)
+    {
+        out.push((r.code.clone(), r.name.clone()));
+    }
+    out
+}
+
+fn category_form(lang: Lang, action: &str, p: &StatsParams, scope: Option<&str>) -> Markup {
     let chosen = p.category.as_deref().unwrap_or_default();
+    let region = p.region.as_deref().map(str::trim).unwrap_or_default();
+    // A scoped caller without `region` sees their own region, the first option.
+    let region_selected = |code: &str| code == region || (region.is_empty() && Some(code) == scope);
     html! {
         form.filters method="get" action=(action) {
             select name="category" {
                 option value="" { (t(lang, "Semua kategori", "All categories")) }
                 @for c in Category::ALL { option value=(c.id()) selected[chosen == c.id()] { (lang.category(c)) } }
+            }
+            label { (t(lang, "Wilayah", "Region")) " "
+                select name="region" {
+                    @for (code, name) in region_options(scope, region) {
+                        option value=(code) selected[region_selected(&code)] {
+                            @if code.is_empty() { (t(lang, "Semua provinsi", "All provinces")) }
+                            @else { (code) " " (name) }
+                        }
+                    }
+                }
             }
             input type="date" name="from" value=(p.from.as_deref().unwrap_or_default());
             input type="date" name="to" value=(p.to.as_deref().unwrap_or_default());
