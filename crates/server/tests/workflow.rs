@@ -1723,6 +1723,18 @@ async fn overdue_story(db: Db) {
         .expect("listed");
     assert!(row.starts_with(r#" class="overdue""#), "{row}");
     assert!(row.contains("TERLAMBAT") && row.contains("-6 jam"), "{row}");
+    // The live countdown in static/app.js starts from the request's due time, in RFC 3339.
+    let data_due = |html: &str| -> String {
+        let marker = r#"class="countdown" data-due=""#;
+        let at = html.find(marker).expect("countdown") + marker.len();
+        html[at..at + html[at..].find('"').unwrap()].to_string()
+    };
+    let due = data_due(row);
+    assert_eq!(due, api["due_at"].as_str().unwrap(), "{row}");
+    let parsed =
+        time::OffsetDateTime::parse(&due, &time::format_description::well_known::Rfc3339).unwrap();
+    assert!((parsed - (now - time::Duration::hours(6))).abs() < time::Duration::seconds(1));
+    assert!(row.contains(r#"data-overdue-label="TERLAMBAT""#), "{row}");
     let page = s
         .get(&inv, &format!("/takedown/{}?lang=en", t.id))
         .await
@@ -1733,6 +1745,8 @@ async fn overdue_story(db: Db) {
         page.contains("OVERDUE") && page.contains("No webhook deliveries"),
         "{page}"
     );
+    assert_eq!(data_due(&page), due);
+    assert!(page.contains(r#"data-overdue-label="OVERDUE""#), "{page}");
 
     // Another platform cannot read it, nor count it.
     let other = s.platform_token(&s.name("pasar")).await;
