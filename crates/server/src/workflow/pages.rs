@@ -1026,6 +1026,14 @@ pub(super) async fn reports_page(
                     @if let Some(l) = &r.link { a href=(safe_href(l)) rel="noopener noreferrer nofollow" { (l) } br; }
                     (r.text.chars().take(200).collect::<String>())
                     @if let Some(d) = r.duplicate_of { br; (tr(lang, "Sama dengan unggahan ", "Same as post ")) a href={ "/posts/" (d) } { (d) } }
+                    @if let Some(d) = r.duplicate_of_report {
+                        // The earlier report by its code when this list holds it, else by id; never
+                        // anything about its reporter.
+                        br; span.duplicate-report data-report=(d) {
+                            (tr(lang, "Sama dengan laporan sebelumnya ", "Same as earlier report "))
+                            (items.iter().find(|e| e.id == d).map_or_else(|| d.to_string(), |e| e.tracking_code.clone()))
+                        }
+                    }
                     @if r.screening["flagged"] == true { br; strong { (tr(lang, "ditandai mesin", "flagged by the engine")) } }
                 }
                 td { @if may_work && r.status != ReportStatus::Closed {
