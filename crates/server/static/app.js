@@ -84,3 +84,51 @@
 
   show();
 })();
+
+// Takedown countdowns (/takedown, /takedown/{id}): every `.countdown[data-due]` (RFC 3339) is
+// ticked once a second. Past zero the element, its table row, if any, and a label switch to the
+// overdue state, as the server renders it. Without script the server's text stays.
+(function () {
+  'use strict';
+
+  var counters = Array.prototype.slice.call(document.querySelectorAll('.countdown[data-due]'));
+  if (counters.length === 0) return;
+  var english = (document.documentElement.lang || '').toLowerCase().indexOf('en') === 0;
+  var units = english ? [' h ', ' min ', ' s'] : [' jam ', ' menit ', ' detik'];
+
+  function text(ms) {
+    var secs = Math.floor(Math.abs(ms) / 1000);
+    var sign = ms < 0 ? '-' : '';
+    return sign + Math.floor(secs / 3600) + units[0] + Math.floor((secs % 3600) / 60) + units[1] +
+      (secs % 60) + units[2];
+  }
+
+  function markOverdue(el) {
+    if (el.classList.contains('overdue')) return;
+    el.classList.add('overdue');
+    var row = el.closest('tr');
+    if (row) row.classList.add('overdue');
+    var holder = el.parentNode;
+    if (holder && !holder.querySelector('strong.overdue')) {
+      var label = document.createElement('strong');
+      label.className = 'overdue';
+      label.textContent = el.getAttribute('data-overdue-label') || (english ? 'OVERDUE' : 'TERLAMBAT');
+      holder.insertBefore(document.createTextNode(' '), el.nextSibling);
+      holder.insertBefore(label, el.nextSibling.nextSibling);
+    }
+  }
+
+  function tick() {
+    var now = Date.now();
+    counters.forEach(function (el) {
+      var due = Date.parse(el.getAttribute('data-due'));
+      if (isNaN(due)) return;
+      var left = due - now;
+      el.textContent = text(left);
+      if (left < 0) markOverdue(el);
+    });
+  }
+
+  tick();
+  window.setInterval(tick, 1000);
+})();

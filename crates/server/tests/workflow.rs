@@ -1723,6 +1723,18 @@ async fn overdue_story(db: Db) {
         .expect("listed");
     assert!(row.starts_with(r#" class="overdue""#), "{row}");
     assert!(row.contains("TERLAMBAT") && row.contains("-6 jam"), "{row}");
+    // The live countdown in static/app.js starts from the request's due time, in RFC 3339.
+    let data_due = |html: &str| -> String {
+        let marker = r#"class="countdown" data-due=""#;
+        let at = html.find(marker).expect("countdown") + marker.len();
+        html[at..at + html[at..].find('"').unwrap()].to_string()
+    };
+    let due = data_due(row);
+    assert_eq!(due, api["due_at"].as_str().unwrap(), "{row}");
+    let parsed =
+        time::OffsetDateTime::parse(&due, &time::format_description::well_known::Rfc3339).unwrap();
+    assert!((parsed - (now - time::Duration::hours(6))).abs() < time::Duration::seconds(1));
+    assert!(row.contains(r#"data-overdue-label="TERLAMBAT""#), "{row}");
     let page = s
         .get(&inv, &format!("/takedown/{}?lang=en", t.id))
         .await
@@ -1733,6 +1745,8 @@ async fn overdue_story(db: Db) {
         page.contains("OVERDUE") && page.contains("No webhook deliveries"),
         "{page}"
     );
+    assert_eq!(data_due(&page), due);
+    assert!(page.contains(r#"data-overdue-label="OVERDUE""#), "{page}");
 
     // Another platform cannot read it, nor count it.
     let other = s.platform_token(&s.name("pasar")).await;
@@ -2095,3 +2109,124 @@ async fn public_channel_and_refused_contact_views() {
     assert_eq!(denied.len(), 1, "{denied:?}");
     assert!(!denied[0].detail.to_string().contains("Budi"));
 }
+
+// ------------------------------------------------------------------ report-to-report dedup
+
+/// A report sharing a link or an extracted contact (of the reported party) with an earlier
+/// report names that report for staff; the public answers stay as they were, and nothing about
+/// the other reporter is shown. The reporter's own contact never ties reports together.
+async fn report_dedup_story(db: Db) {
+    let Some(s) = start(db).await else {
+        return;
+    };
+    let (_, analyst) = s.user("analis", Role::Analyst, AgencyKind::Bpom).await;
+    let (_, op) = s
+        .user("operator", Role::Investigator, AgencyKind::Bpom)
+        .await;
+    let public = |body: Value| {
+        let s = &s;
+        async move {
+            let res = s
+                .http
+                .post(s.url("/api/v1/reports"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::CREATED);
+            let body: Value = res.json().await.unwrap();
+            assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
+            body["tracking_code"].as_str().unwrap().to_string()
+        }
+    };
+    let link = format!("https://toko.example/p/{}", s.name("obat"));
+    let a = public(json!({
+        "link": link,
+        "text": "Jual obat keras tanpa resep",
+        "contact": {"name": "Siti Pelapor", "phone": "0811000111"},
+    }))
+    .await;
+    let b = public(json!({"link": format!("  {link} "), "text": "Toko ini lagi"})).await;
+    // The same shop, another page: a shared domain is not a shared link.
+    let f =
+        public(json!({"link": format!("https://toko.example/p/{}", s.name("lain")), "text": "x"}))
+            .await;
+    // The operator's entry names the seller's phone in the text; a citizen later gives it as the
+    // reported phone, written differently.
+    let res = s
+        .post(
+            &op,
+            "/api/v1/reports/intake",
+            json!({"channel": "whatsapp", "text": s.text("Penjual pil koplo, WA {phone}")}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let c = res.json::<Value>().await.unwrap()["tracking_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let d = public(json!({"text": "Dia jual pil", "phone_or_account": s.phone()})).await;
+    // A reporter whose own phone is the seller's number: the sealed contact is never compared.
+    let e = public(json!({
+        "text": "Ada penjual di pasar",
+        "contact": {"name": "Budi", "phone": s.phone_local},
+    }))
+    .await;
+
+    let list = s.get_json(&analyst, "/api/v1/reports").await;
+    let item = |code: &str| -> Value {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["tracking_code"] == code)
+            .unwrap_or_else(|| panic!("{code} listed"))
+            .clone()
+    };
+    let (ia, ib, ic, id) = (item(&a), item(&b), item(&c), item(&d));
+    assert_eq!(ia["duplicate_of_report"], Value::Null, "{ia}");
+    assert_eq!(ib["duplicate_of_report"], ia["report_id"], "{ib}");
+    assert_eq!(ic["duplicate_of_report"], Value::Null, "{ic}");
+    assert_eq!(id["duplicate_of_report"], ic["report_id"], "{id}");
+    assert_eq!(item(&e)["duplicate_of_report"], Value::Null);
+    assert_eq!(item(&f)["duplicate_of_report"], Value::Null);
+    let stored = s.store.get_report_by_code(&b).await.unwrap().unwrap();
+    assert_eq!(
+        stored.duplicate_of_report.map(|r| r.to_string()).as_deref(),
+        ia["report_id"].as_str()
+    );
+    assert!(!ib.to_string().contains("Siti"), "{ib}");
+
+    // The public lookup still answers the status only.
+    assert_eq!(s.public_status(&b).await, json!({"status": "received"}));
+
+    // /laporan names the earlier report by its code, and nothing of its reporter.
+    let page = s
+        .get(&analyst, "/laporan?lang=en")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let row = page
+        .split("<tr")
+        .find(|r| r.contains(&format!(r#"data-code="{b}""#)))
+        .expect("row of b");
+    assert!(
+        row.contains(&format!("Same as earlier report {a}")),
+        "{row}"
+    );
+    assert!(
+        !row.contains("Siti") && !row.contains("0811000111"),
+        "{row}"
+    );
+    let row_f = page
+        .split("<tr")
+        .find(|r| r.contains(&format!(r#"data-code="{f}""#)))
+        .expect("row of f");
+    assert!(!row_f.contains("duplicate-report"), "{row_f}");
+}
+on_both!(
+    report_dedup_story,
+    report_dedup_sqlite,
+    report_dedup_postgres
+);

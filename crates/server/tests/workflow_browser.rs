@@ -371,6 +371,21 @@ async fn story(
         .as_str()
         .ok_or("no pending takedown for the platform")?
         .to_string();
+    // The countdown on the request's page ticks (static/app.js), seconds included.
+    let case_url = c.current_url().await?;
+    c.goto(&format!("{base}/takedown/{takedown_id}")).await?;
+    let countdown = wait(c)
+        .for_element(Locator::Css(".countdown[data-due]"))
+        .await?;
+    let before = countdown.text().await?;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let after = countdown.text().await?;
+    assert_ne!(before, after, "the countdown did not tick");
+    assert!(
+        after.starts_with("3 jam 59 menit") || after.starts_with("4 jam 0 menit"),
+        "{after}"
+    );
+    c.goto(case_url.as_str()).await?;
     let res = http
         .post(format!("{base}/api/v1/takedowns/{takedown_id}/response"))
         .bearer_auth(platform_token)

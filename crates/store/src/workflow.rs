@@ -225,6 +225,10 @@ pub struct NewReport {
     pub assigned_unit: Option<UnitId>,
     pub screening: serde_json::Value,
     pub duplicate_of: Option<PostId>,
+    /// What ties this report to others: its link and the contacts screening extracted from what
+    /// the reporter wrote (never the reporter's own contact). The earliest report sharing one
+    /// becomes `duplicate_of_report`.
+    pub match_keys: Vec<String>,
     pub entered_by: Option<String>,
 }
 
@@ -247,6 +251,8 @@ pub struct ReportRecord {
     pub assigned_user: Option<UserId>,
     pub screening: serde_json::Value,
     pub duplicate_of: Option<PostId>,
+    /// The earliest earlier report sharing a link or an extracted contact (staff only).
+    pub duplicate_of_report: Option<ReportId>,
     pub entered_by: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -469,7 +475,7 @@ fn takedown_from_row(r: &Row) -> Result<TakedownRecord> {
 
 const REPORT_COLUMNS: &str = "id, tracking_code, channel, category, region_code, link, text, \
     phone_or_account, contact_sealed, status, assigned_unit_id, assigned_user_id, screening, \
-    duplicate_of, entered_by, created_at, updated_at";
+    duplicate_of, entered_by, created_at, updated_at, duplicate_of_report";
 
 fn report_from_row(r: &Row) -> Result<ReportRecord> {
     let sealed = r.opt_text("contact_sealed")?;
@@ -499,6 +505,7 @@ fn report_from_row(r: &Row) -> Result<ReportRecord> {
                     .map_err(|e| corrupt("duplicate_of", e))
             })
             .transpose()?,
+        duplicate_of_report: r.opt_uuid("duplicate_of_report")?.map(ReportId),
         entered_by: r.opt_text("entered_by")?,
         created_at: r.time("created_at")?,
         updated_at: r.time("updated_at")?,
@@ -1459,39 +1466,72 @@ impl<B: Send + Sync + 'static> CaseStore for SqlStore<B> {
 
     async fn create_report(&self, r: NewReport) -> Result<ReportRecord> {
         let at = now();
-        self.db
-            .exec(
+        let mut keys: Vec<&str> = r
+            .match_keys
+            .iter()
+            .map(|k| k.trim())
+            .filter(|k| !k.is_empty())
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut tx = self.db.begin().await?;
+        let earlier = if keys.is_empty() {
+            None
+        } else {
+            let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
+            tx.opt(
                 &format!(
-                    "INSERT INTO public_reports ({REPORT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, \
-                     $7, $8, $9, 'received', $10, NULL, $11, $12, $13, $14, $14)"
+                    "SELECT r.id FROM report_keys k JOIN public_reports r ON r.id = k.report_id \
+                     WHERE k.value IN ({}) ORDER BY r.created_at, r.id LIMIT 1",
+                    marks.join(", ")
                 ),
-                vec![
-                    Arg::uuid(r.id.0),
-                    Arg::text(&r.tracking_code),
-                    Arg::text(&r.channel),
-                    opt_text(r.category.map(|c| c.id())),
-                    opt_text(r.region_code.as_deref()),
-                    opt_text(r.link.as_deref()),
-                    Arg::text(&r.text),
-                    opt_text(r.phone_or_account.as_deref()),
-                    opt_text(r.contact_sealed.as_deref()),
-                    opt_uuid(r.assigned_unit.map(|u| u.0)),
-                    Arg::text(r.screening.to_string()),
-                    opt_text(r.duplicate_of.map(|p| p.to_string()).as_deref()),
-                    opt_text(r.entered_by.as_deref()),
-                    Arg::time(at),
-                ],
+                keys.iter().map(|k| Arg::text(*k)).collect(),
             )
-            .await
-            .map_err(|e| {
-                if e.is_conflict() {
-                    StoreError::Conflict {
-                        what: "tracking code",
-                    }
-                } else {
-                    e
+            .await?
+            .map(|row| row.uuid("id"))
+            .transpose()?
+        };
+        tx.exec(
+            &format!(
+                "INSERT INTO public_reports ({REPORT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, \
+                     $7, $8, $9, 'received', $10, NULL, $11, $12, $13, $14, $14, $15)"
+            ),
+            vec![
+                Arg::uuid(r.id.0),
+                Arg::text(&r.tracking_code),
+                Arg::text(&r.channel),
+                opt_text(r.category.map(|c| c.id())),
+                opt_text(r.region_code.as_deref()),
+                opt_text(r.link.as_deref()),
+                Arg::text(&r.text),
+                opt_text(r.phone_or_account.as_deref()),
+                opt_text(r.contact_sealed.as_deref()),
+                opt_uuid(r.assigned_unit.map(|u| u.0)),
+                Arg::text(r.screening.to_string()),
+                opt_text(r.duplicate_of.map(|p| p.to_string()).as_deref()),
+                opt_text(r.entered_by.as_deref()),
+                Arg::time(at),
+                opt_uuid(earlier),
+            ],
+        )
+        .await
+        .map_err(|e| {
+            if e.is_conflict() {
+                StoreError::Conflict {
+                    what: "tracking code",
                 }
-            })?;
+            } else {
+                e
+            }
+        })?;
+        for k in &keys {
+            tx.exec(
+                "INSERT INTO report_keys (report_id, value) VALUES ($1, $2)",
+                vec![Arg::uuid(r.id.0), Arg::text(*k)],
+            )
+            .await?;
+        }
+        tx.commit().await?;
         self.get_report(r.id)
             .await?
             .ok_or(StoreError::NotFound { what: "report" })

@@ -884,7 +884,7 @@ pub(super) async fn takedowns_page(
                     td { (t.urgency.as_str()) }
                     td { (t.status.as_str()) }
                     td { (show_time(t.due_at)) }
-                    td { @if t.status.is_open() { span.countdown data-due=(crate::api::fmt_time(t.due_at)) { (countdown(lang, t.due_at - now)) } } @else { "—" }
+                    td { @if t.status.is_open() { span.countdown data-due=(crate::api::fmt_time(t.due_at)) data-overdue-label=(tr(lang, "TERLAMBAT", "OVERDUE")) { (countdown(lang, t.due_at - now)) } } @else { "—" }
                         @if overdue { " " strong.overdue { (tr(lang, "TERLAMBAT", "OVERDUE")) } } }
                     td { (t.legal_basis) }
                 }
@@ -935,7 +935,7 @@ pub(super) async fn takedown_page(
             dt { (tr(lang, "Diminta", "Requested")) } dd { (show_time(t.requested_at)) " · " (t.requested_by) }
             dt { (tr(lang, "Tenggat", "Due")) } dd {
                 (show_time(t.due_at))
-                @if t.status.is_open() { " · " span.countdown data-due=(crate::api::fmt_time(t.due_at)) { (countdown(lang, t.due_at - now)) } }
+                @if t.status.is_open() { " · " span.countdown data-due=(crate::api::fmt_time(t.due_at)) data-overdue-label=(tr(lang, "TERLAMBAT", "OVERDUE")) { (countdown(lang, t.due_at - now)) } }
                 @if overdue { " " strong.overdue { (tr(lang, "TERLAMBAT", "OVERDUE")) } }
             }
             @if let Some(a) = t.answered_at {
@@ -1026,6 +1026,14 @@ pub(super) async fn reports_page(
                     @if let Some(l) = &r.link { a href=(safe_href(l)) rel="noopener noreferrer nofollow" { (l) } br; }
                     (r.text.chars().take(200).collect::<String>())
                     @if let Some(d) = r.duplicate_of { br; (tr(lang, "Sama dengan unggahan ", "Same as post ")) a href={ "/posts/" (d) } { (d) } }
+                    @if let Some(d) = r.duplicate_of_report {
+                        // The earlier report by its code when this list holds it, else by id; never
+                        // anything about its reporter.
+                        br; span.duplicate-report data-report=(d) {
+                            (tr(lang, "Sama dengan laporan sebelumnya ", "Same as earlier report "))
+                            (items.iter().find(|e| e.id == d).map_or_else(|| d.to_string(), |e| e.tracking_code.clone()))
+                        }
+                    }
                     @if r.screening["flagged"] == true { br; strong { (tr(lang, "ditandai mesin", "flagged by the engine")) } }
                 }
                 td { @if may_work && r.status != ReportStatus::Closed {
@@ -1125,6 +1133,32 @@ pub(super) async fn report_link(
 
 #[cfg(test)]
 mod tests {
+    /// The takedown pages' countdown is ticked by `static/app.js`, read from the `data-due`
+    /// attribute these pages render; the overdue switch uses the label the page hands over.
+    #[test]
+    fn app_js_ticks_the_takedown_countdown() {
+        let js = include_str!("../../static/app.js");
+        assert!(js.contains("querySelectorAll('.countdown[data-due]')"));
+        assert!(js.contains("Date.parse(el.getAttribute('data-due'))"));
+        assert!(js.contains("window.setInterval(tick, 1000)"));
+        assert!(js.contains("el.getAttribute('data-overdue-label')"));
+        assert!(js.contains("row.classList.add('overdue')"));
+        assert!(js.contains("if (left < 0) markOverdue(el)"));
+    }
+
+    #[test]
+    fn countdown_text_is_what_the_script_starts_from() {
+        use crate::ui::i18n::Lang;
+        assert_eq!(
+            super::countdown(Lang::Id, time::Duration::minutes(125)),
+            "2 jam 5 menit"
+        );
+        assert_eq!(
+            super::countdown(Lang::En, time::Duration::minutes(-361)),
+            "-6 h 1 min"
+        );
+    }
+
     #[test]
     fn rupiah_groups_thousands() {
         assert_eq!(super::rupiah(59_902_500), "59.902.500");

@@ -162,6 +162,7 @@ pub(crate) mod ops {
                     assigned_unit,
                     screening: summary.clone(),
                     duplicate_of,
+                    match_keys: match_keys(link.as_deref(), &screening),
                     entered_by: entered_by.map(str::to_string),
                 })
                 .await;
@@ -173,7 +174,7 @@ pub(crate) mod ops {
                         entered_by.unwrap_or("public"),
                         "report.create",
                         Some(format!("report:{}", r.id)),
-                        json!({"channel": channel, "flagged": screening.flagged, "duplicate_of": duplicate_of, "unit": assigned_unit, "has_contact": r.has_contact}),
+                        json!({"channel": channel, "flagged": screening.flagged, "duplicate_of": duplicate_of, "duplicate_of_report": r.duplicate_of_report, "unit": assigned_unit, "has_contact": r.has_contact}),
                     )
                     .await;
                     return Ok(r);
@@ -183,6 +184,30 @@ pub(crate) mod ops {
             }
         }
         Err(ApiError::internal("could not draw a free tracking code"))
+    }
+
+    /// What ties a report to earlier reports: its link and the contacts screening extracted from
+    /// the link, text and `phone_or_account` (the reported party; the reporter's own contact is
+    /// never screened). Domains, plain URLs in the text and BPOM numbers are left out: many
+    /// unrelated reports name the same marketplace or product.
+    pub(crate) fn match_keys(link: Option<&str>, screening: &Screening) -> Vec<String> {
+        use patroli_detect::EntityKind as K;
+        let mut keys: Vec<String> = link
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| format!("link:{l}"))
+            .into_iter()
+            .collect();
+        keys.extend(
+            screening
+                .entities
+                .iter()
+                .filter(|e| !matches!(e.kind, K::Url | K::Domain | K::BpomNumber))
+                .map(|e| format!("contact:{}", e.value)),
+        );
+        keys.sort_unstable();
+        keys.dedup();
+        keys
     }
 
     /// A post already known with the same link or contact.
@@ -313,6 +338,7 @@ pub(crate) mod ops {
             "assigned_user": r.assigned_user,
             "screening": r.screening,
             "duplicate_of": r.duplicate_of,
+            "duplicate_of_report": r.duplicate_of_report,
             "created_at": fmt_time(r.created_at),
         })
     }
