@@ -163,23 +163,19 @@ impl ContactValue {
         use patroli_detect::EntityKind as E;
         let raw = raw.trim();
         let mut out: Vec<ContactValue> = Vec::new();
-        let mut push = |v: Option<ContactValue>| {
-            if let Some(v) = v
-                && !out.contains(&v)
-            {
-                out.push(v);
+        let mut push = |values: &mut dyn Iterator<Item = ContactValue>| {
+            for v in values {
+                if !out.contains(&v) {
+                    out.push(v);
+                }
             }
         };
         let found = patroli_detect::extract_entities(raw);
         for e in &found {
             match e.kind {
-                E::Handle => ContactValue::handle_everywhere(&e.value)
-                    .into_iter()
-                    .for_each(|v| push(Some(v))),
-                E::Url => link_readings(ContactValue::from_entity(e))
-                    .into_iter()
-                    .for_each(|v| push(Some(v))),
-                _ => push(ContactValue::from_entity(e)),
+                E::Handle => push(&mut ContactValue::handle_everywhere(&e.value).into_iter()),
+                E::Url => push(&mut link_readings(ContactValue::from_entity(e)).into_iter()),
+                _ => push(&mut ContactValue::from_entity(e).into_iter()),
             }
         }
         let one_word = !raw.is_empty() && !raw.contains(char::is_whitespace);
@@ -193,9 +189,7 @@ impl ContactValue {
         {
             for e in patroli_detect::extract_entities(&format!("https://{raw}")) {
                 if e.kind == E::Url {
-                    link_readings(ContactValue::from_entity(&e))
-                        .into_iter()
-                        .for_each(|v| push(Some(v)));
+                    push(&mut link_readings(ContactValue::from_entity(&e)).into_iter());
                 }
             }
         }
@@ -213,9 +207,7 @@ impl ContactValue {
                 && e.start == 0
                 && e.end == at.len()
             {
-                ContactValue::handle_everywhere(&e.value)
-                    .into_iter()
-                    .for_each(|v| push(Some(v)));
+                push(&mut ContactValue::handle_everywhere(&e.value).into_iter());
             }
         }
         out

@@ -454,7 +454,7 @@ pub enum ContactError {
     #[error(
         "give a phone number, handle, bank or e-wallet account, e-mail or link (at most 300 characters)"
     )]
-    Missing,
+    MissingOrTooLong,
     #[error(
         "not read as a phone number, WhatsApp or Telegram link, handle, bank or e-wallet account, e-mail or link"
     )]
@@ -472,7 +472,7 @@ impl From<ContactError> for ApiError {
 pub fn read_contact(raw: Option<&str>) -> Result<&str, ContactError> {
     let c = raw.map(str::trim).unwrap_or_default();
     if c.is_empty() || c.chars().count() > 300 {
-        return Err(ContactError::Missing);
+        return Err(ContactError::MissingOrTooLong);
     }
     if ContactValue::readings(c).is_empty() {
         return Err(ContactError::Unreadable);

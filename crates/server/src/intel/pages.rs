@@ -228,13 +228,17 @@ async fn search_page(
     Query(q): Query<networks::ContactQuery>,
 ) -> Response {
     let contact = q.contact.as_deref().map(str::trim).unwrap_or_default();
-    if contact.is_empty() {
-        return frame(
+    // Every answer is the search page: its heading and the box with what was typed, then `body`.
+    let page = |body: Markup| {
+        frame(
             lang,
             t(lang, "Jaringan", "Networks"),
             Some(&who),
-            html! { h1 { (t(lang, "Jaringan", "Networks")) } (search_form(lang, "")) },
-        );
+            html! { h1 { (t(lang, "Jaringan", "Networks")) } (search_form(lang, contact)) (body) },
+        )
+    };
+    if contact.is_empty() {
+        return page(html! {});
     }
     let contact = match networks::read_contact(Some(contact)) {
         Ok(c) => c,
@@ -242,7 +246,7 @@ async fn search_page(
             // Not an error page: the person stays on the search with what they typed and sees
             // which forms are understood.
             let why = match e {
-                networks::ContactError::Missing => t(
+                networks::ContactError::MissingOrTooLong => t(
                     lang,
                     "Kontak terlalu panjang (paling banyak 300 karakter).",
                     "The contact is too long (at most 300 characters).",
@@ -253,16 +257,9 @@ async fn search_page(
                     "This contact was not read as a phone number, WhatsApp or Telegram link, handle, bank account, e-wallet, e-mail or link.",
                 ),
             };
-            let mut res = frame(
-                lang,
-                t(lang, "Jaringan", "Networks"),
-                Some(&who),
-                html! {
-                    h1 { (t(lang, "Jaringan", "Networks")) }
-                    (search_form(lang, contact))
-                    p.error role="alert" { (why) " " (t(lang, "Contoh", "For example")) ": " (networks::CONTACT_EXAMPLES) }
-                },
-            );
+            let mut res = page(html! {
+                p.error role="alert" { (why) " " (t(lang, "Contoh", "For example")) ": " (networks::CONTACT_EXAMPLES) }
+            });
             *res.status_mut() = axum::http::StatusCode::BAD_REQUEST;
             return res;
         }
@@ -278,13 +275,7 @@ async fn search_page(
             parts.push(network_markup(lang, v, &svg));
         }
     }
-    frame(
-        lang,
-        t(lang, "Jaringan", "Networks"),
-        Some(&who),
-        html! {
-            h1 { (t(lang, "Jaringan", "Networks")) }
-            (search_form(lang, contact))
+    page(html! {
             @match &answer {
                 None => p { (t(lang, "Tidak ada jaringan (di wilayah Anda) dengan kontak ini.", "No network (in your region) holds this contact.")) },
                 Some(a) => {
@@ -293,8 +284,7 @@ async fn search_page(
                     @for p in &parts { (p) }
                 }
             }
-        },
-    )
+    })
 }
 
 // ---------------------------------------------------------------- charts
